@@ -1,0 +1,24 @@
+"""seq2seq-evaluate: sacrebleu BLEU, chrF and TER with signatures, for hypothesis files or a trained run."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from seq2seq.cli.common import CONF_DIR, guarded, precheck, typed
+from seq2seq.config import EvaluateConfig
+from seq2seq.evaluation.run import run_evaluate
+
+
+@hydra.main(version_base=None, config_path=CONF_DIR, config_name="evaluate")
+def _main(cfg: DictConfig) -> None:
+    guarded(run_evaluate, typed(cfg, EvaluateConfig))
+
+
+def main() -> None:
+    precheck("evaluate")
+    _main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""Typed schemas for every config group; Hydra checks keys and types against them at composition.
+
+Range and cross-field checks live in `__post_init__` and run when `to_object` turns a composed config into these
+dataclasses, before any work starts. Model code receives these typed objects, never a dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import List
+
+from omegaconf import MISSING
+
+from seq2seq.errors import ConfigError
+
+
+class Cell(Enum):
+    lstm = "lstm"
+    gru = "gru"
+    rnn = "rnn"
+
+
+class AttentionType(Enum):
+    none = "none"
+    bahdanau = "bahdanau"
+    luong_dot = "luong_dot"
+    luong_general = "luong_general"
+
+
+class Bridge(Enum):
+    dense = "dense"  # tanh(W [final states]) initialises the decoder
+    zero = "zero"  # decoder starts from zeros (only sensible with attention)
+
+
+class SpmType(Enum):
+    unigram = "unigram"
+    bpe = "bpe"
+    char = "char"
+    word = "word"
+
+
+class Schedule(Enum):
+    constant = "constant"
+    plateau = "plateau"
+
+
+class Strategy(Enum):
+    greedy = "greedy"
+    beam = "beam"
+    sample = "sample"
+
+
+class ToyTask(Enum):
+    reverse = "reverse"
+    copy = "copy"
+    sort = "sort"
+
+
+def check(ok: bool, key: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}: {message}")
+
+
+def check_positive(value: float, key: str) -> None:
+    check(value > 0, key, f"must be > 0, got {value}")
+
+
+def check_probability(value: float, key: str) -> None:
+    check(0.0 <= value < 1.0, key, f"must be in [0, 1), got {value}")
+
+
+@dataclass
+class ToyConfig:
+    """A generated task: random token sequences mapped to their reversal (or copy), seeded."""
+
+    task: ToyTask = ToyTask.reverse
+    symbols: int = 20
+    min_length: int = 3
+    max_length: int = 12
+    train_size: int = 8000
+    valid_size: int = 200
+    test_size: int = 200
+    seed: int = 7
+
+    def __post_init__(self) -> None:
+        check(self.symbols >= 2, "data.toy.symbols", f"must be >= 2, got {self.symbols}")
+        check(1 <= self.min_length <= self.max_length, "data.toy.min_length",
+              f"must be >= 1 and <= data.toy.max_length ({self.max_length}), got {self.min_length}")
+        for name in ("train_size", "valid_size", "test_size"):
+            check_positive(getattr(self, name), f"data.toy.{name}")
+
+
+@dataclass
+class SentencePieceConfig:
+    joint: bool = True  # one model for all languages, or one per language
+    vocab_size: int = 8000
+    model_type: SpmType = SpmType.unigram
+    character_coverage: float = 1.0
+    max_sentences: int = 2_000_000  # sentences sampled to train SentencePiece
+
+    def __post_init__(self) -> None:
+        check(self.vocab_size >= 8, "data.spm.vocab_size", f"must be >= 8, got {self.vocab_size}")
+        check(0.9 <= self.character_coverage <= 1.0, "data.spm.character_coverage",
+              f"must be in [0.9, 1.0], got {self.character_coverage}")
+
+
+@dataclass
+class DataConfig:
+    """Parallel files are ROOT/DIR/PREFIX.LANG or ROOT/DIR/PREFIX.LANG.gz."""
+
+    name: str = MISSING
+    root: str = "${oc.env:SEQ2SEQ_DATA,data}"
+    dir: str = ""
+    train: str = "train"
+    valid: str = "val"
+    test: str = "test"
+    src: str = MISSING
+    tgt: str = MISSING
+    max_length: int = 100  # subword tokens; longer training pairs are filtered out (counted in the log)
+    valid_max_sentences: int = 0  # 0 = whole validation set
+    spm: SentencePieceConfig = field(default_factory=SentencePieceConfig)
+    toy: ToyConfig | None = None  # set: the data are generated into the run folder
+
+    def __post_init__(self) -> None:
+        check(self.max_length >= 1, "data.max_length", f"must be >= 1, got {self.max_length}")
+        check(self.valid_max_sentences >= 0, "data.valid_max_sentences", "must be >= 0")
+
+
+@dataclass
+class EncoderConfig:
+    cell: Cell = Cell.lstm
+    embedding_dim: int = 256
+    hidden_size: int = 256  # per direction
+    layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.2
+    reverse_source: bool = False  # Sutskever et al. 2014: read the source backwards
+
+    def __post_init__(self) -> None:
+        for name in ("embedding_dim", "hidden_size", "layers"):
+            check_positive(getattr(self, name), f"model.encoder.{name}")
+        check_probability(self.dropout, "model.encoder.dropout")
+
+
+@dataclass
+class DecoderConfig:
+    cell: Cell = Cell.lstm
+    embedding_dim: int = 256
+    hidden_size: int = 256
+    layers: int = 1
+    dropout: float = 0.2
+    attention: AttentionType = AttentionType.none
+    input_feeding: bool = False  # Luong 2015: feed the attentional vector to the next step
+    feed_context: bool = False  # Cho et al. 2014: the context vector enters every step and the output layer
+    bridge: Bridge = Bridge.dense
+    tie_embeddings: bool = False  # target embeddings shared with the output layer
+
+    def __post_init__(self) -> None:
+        for name in ("embedding_dim", "hidden_size", "layers"):
+            check_positive(getattr(self, name), f"model.decoder.{name}")
+        check_probability(self.dropout, "model.decoder.dropout")
+        check(not (self.input_feeding and self.attention == AttentionType.none), "model.decoder.input_feeding",
+              "needs attention (model.decoder.attention is none)")
+        check(not (self.bridge == Bridge.zero and self.attention == AttentionType.none and not self.feed_context),
+              "model.decoder.bridge", "zero leaves the decoder blind to the source without attention: use dense")
+        check(not (self.tie_embeddings and self.embedding_dim != self.hidden_size),
+              "model.decoder.tie_embeddings",
+              f"needs model.decoder.embedding_dim ({self.embedding_dim}) == hidden_size ({self.hidden_size})")
+
+
+@dataclass
+class ModelConfig:
+    name: str = MISSING
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    init_scale: float = 0.0  # 0: xavier-uniform; > 0: uniform(-s, s) as in Sutskever 2014
+
+    def __post_init__(self) -> None:
+        check(self.init_scale >= 0, "model.init_scale", f"must be >= 0, got {self.init_scale}")
+
+
+@dataclass
+class TaskConfig:
+    """One task: a source and target language, the encoder and decoder it uses (by name), its mixing ratio."""
+
+    name: str = MISSING
+    src: str = MISSING
+    tgt: str = MISSING
+    encoder: str = MISSING
+    decoder: str = MISSING
+    mixing_ratio: float = 1.0
+    select: bool = True  # counts towards best-checkpoint selection
+
+    def __post_init__(self) -> None:
+        check(self.mixing_ratio > 0, f"tasks[{self.name}].mixing_ratio", f"must be > 0, got {self.mixing_ratio}")
+
+
+@dataclass
+class TrainerConfig:
+    seed: int = 1
+    max_steps: int = 0  # 0 = no limit
+    max_epochs: int = 0  # 0 = no limit (epochs of the first task)
+    max_minutes: float = 0.0  # wall-clock budget; 0 = no limit
+    batch_tokens: int = 4096  # padded tokens per batch: sentences * max(src_len, tgt_len + 1)
+    lr: float = 1e-3
+    schedule: Schedule = Schedule.constant
+    plateau_factor: float = 0.5
+    plateau_patience: int = 2
+    min_lr: float = 1e-5
+    clip_norm: float = 1.0  # 0 = no clipping
+    label_smoothing: float = 0.0
+    log_every: int = 50
+    validate_every: int = 500
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    early_stopping: int = 0  # validations without BLEU gain before stopping; 0 = off
+    select_on: str = "mean"  # "mean" of selectable tasks, or a task name
+    device: str = "auto"  # auto, cpu, cuda, cuda:N
+    threads: int = 0  # torch intra-op threads; 0 = torch's default
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("max_steps", "max_epochs", "keep_checkpoints", "early_stopping", "threads"):
+            check(getattr(self, name) >= 0, f"trainer.{name}", f"must be >= 0, got {getattr(self, name)}")
+        for name in ("batch_tokens", "lr", "log_every", "validate_every", "checkpoint_every"):
+            check_positive(getattr(self, name), f"trainer.{name}")
+        check(self.max_minutes >= 0, "trainer.max_minutes", "must be >= 0")
+        check(self.clip_norm >= 0, "trainer.clip_norm", "must be >= 0")
+        check_probability(self.label_smoothing, "trainer.label_smoothing")
+        check(0 < self.plateau_factor < 1, "trainer.plateau_factor", "must be in (0, 1)")
+        check(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", "must be >= 1")
+        check(self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda"),
+              "trainer.device", f"must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+
+
+@dataclass
+class DecodingConfig:
+    strategy: Strategy = Strategy.greedy
+    beam_size: int = 5
+    length_penalty: float = 1.0  # GNMT alpha; 0 = none
+    n_best: int = 1
+    temperature: float = 1.0
+    seed: int = 1
+    max_length_ratio: float = 2.0  # max output tokens = ratio * source tokens + max_length_extra
+    max_length_extra: int = 10
+    batch_size: int = 64  # sentences per batch
+    quantize: bool = False  # int8 dynamic quantization of LSTM and linear layers (CPU)
+
+    def __post_init__(self) -> None:
+        check(self.beam_size >= 1, "decoding.beam_size", f"must be >= 1, got {self.beam_size}")
+        check(self.n_best >= 1, "decoding.n_best", f"must be >= 1, got {self.n_best}")
+        check(self.n_best == 1 or self.strategy == Strategy.beam, "decoding.n_best",
+              "n_best > 1 needs decoding.strategy=beam")
+        check(self.n_best <= self.beam_size or self.strategy != Strategy.beam, "decoding.n_best",
+              f"must be <= decoding.beam_size ({self.beam_size})")
+        check(self.temperature > 0, "decoding.temperature", f"must be > 0, got {self.temperature}")
+        check(self.length_penalty >= 0, "decoding.length_penalty", "must be >= 0")
+        check(self.max_length_ratio > 0, "decoding.max_length_ratio", "must be > 0")
+        check(self.max_length_extra >= 1, "decoding.max_length_extra", "must be >= 1")
+        check(self.batch_size >= 1, "decoding.batch_size", "must be >= 1")
+
+
+@dataclass
+class TrainConfig:
+    name: str = "run"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tasks: List[TaskConfig] = field(default_factory=list)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)  # for the final test-set translation
+
+    def __post_init__(self) -> None:
+        check(len(self.tasks) > 0, "tasks", "at least one task is needed (task=single)")
+        names = [t.name for t in self.tasks]
+        check(len(set(names)) == len(names), "tasks", f"task names must be unique, got {names}")
+        check(self.trainer.select_on == "mean" or self.trainer.select_on in names, "trainer.select_on",
+              f"must be 'mean' or one of the tasks {names}, got {self.trainer.select_on!r}")
+
+
+@dataclass
+class TranslateConfig:
+    checkpoint: str = MISSING  # a run folder (or its checkpoints/NAME folder)
+    input: str | None = None  # default: stdin
+    output: str | None = None  # default: stdout
+    task: str | None = None  # needed only for a multi-task checkpoint
+    device: str = "auto"
+    threads: int = 0
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)
+
+
+@dataclass
+class EvaluateConfig:
+    ref: str | None = None
+    hyps: List[str] = field(default_factory=list)
+    hyp: str | None = None  # shorthand for a single hypothesis file
+    checkpoint: str | None = None  # translate the test set with this run first
+    task: str | None = None
+    split: str = "test"
+    json: str | None = None  # write the scores here
+    device: str = "auto"
+    threads: int = 0
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)
+
+    def __post_init__(self) -> None:
+        if self.hyp is not None:
+            self.hyps = [*self.hyps, self.hyp]
+        check(bool(self.hyps) or self.checkpoint is not None, "hyps",
+              "give hypothesis files (hyp=FILE or hyps=[A,B]) with ref=FILE, or checkpoint=RUN_DIR")
+        check(not self.hyps or self.ref is not None, "ref", "a reference file is needed to score hyps")

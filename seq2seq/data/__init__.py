@@ -1,0 +1,1 @@
+"""Reading and checking parallel files, length-bucketed batching, and the task sampler."""

@@ -1,0 +1,124 @@
+"""The data of a run: each task's training pairs (cleaned, encoded, filtered) and its validation/test text."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+from seq2seq.config import DataConfig, TaskConfig
+from seq2seq.data.files import clean_line, find_file, generate_toy, read_lines, read_parallel
+from seq2seq.errors import DataError
+from seq2seq.text import Vocab, train_sentencepiece, vocab_files
+
+log = logging.getLogger(__name__)
+
+
+def data_folder(cfg: DataConfig, run_dir: Path) -> Path:
+    """Where the split files are: generated into the run folder for a toy task, else ROOT/DIR."""
+    if cfg.toy is not None:
+        folder = run_dir / "data"
+        if not (folder / f"test.{cfg.tgt}").is_file():
+            generate_toy(folder, cfg.toy, cfg.src, cfg.tgt)
+        return folder
+    root = Path(cfg.root).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root}: data root not found; set data.root=DIR or the SEQ2SEQ_DATA environment variable")
+    return root / cfg.dir
+
+
+def read_pair(folder: Path, prefix: str, src: str, tgt: str) -> Tuple[List[str], List[str]]:
+    """Raw (uncleaned) sentence pairs of one split; an autoencoder task (src == tgt) reads one file."""
+    src_path = find_file(folder, prefix, src)
+    if src == tgt:
+        lines = read_lines(src_path)
+        return lines, lines
+    return read_parallel(src_path, find_file(folder, prefix, tgt))
+
+
+def clean_pairs(src: Sequence[str], tgt: Sequence[str], where: str) -> Tuple[List[str], List[str]]:
+    """Cleaned training pairs; pairs with an empty side are dropped and counted."""
+    out_src, out_tgt, empty = [], [], 0
+    for s, t in zip(src, tgt):
+        s, t = clean_line(s), clean_line(t)
+        if s and t:
+            out_src.append(s)
+            out_tgt.append(t)
+        else:
+            empty += 1
+    if empty:
+        log.info("%s: skipped %d pairs with an empty or whitespace-only side", where, empty)
+    if not out_src:
+        raise DataError(f"{where}: no training pairs left (the files are empty or every line is blank)")
+    return out_src, out_tgt
+
+
+def load_vocabs(cfg: DataConfig, tasks: Sequence[TaskConfig], train_text: Dict[str, List[str]],
+                out_dir: Path, seed: int) -> Dict[str, Vocab]:
+    """One SentencePiece model per language (the same object for all when joint); trained once, then reused."""
+    languages = sorted({t.src for t in tasks} | {t.tgt for t in tasks})
+    files = vocab_files(languages, cfg.spm.joint)
+    vocabs: Dict[str, Vocab] = {}
+    by_file: Dict[str, Vocab] = {}
+    for lang in languages:
+        name = files[lang]
+        if name not in by_file:
+            path = out_dir / name
+            if path.is_file():
+                by_file[name] = Vocab.load(path)
+            else:
+                text = [line for other in languages if files[other] == name for line in train_text[other]]
+                by_file[name] = train_sentencepiece(text, path, cfg.spm, seed)
+        vocabs[lang] = by_file[name]
+    return vocabs
+
+
+@dataclass
+class TaskData:
+    task: TaskConfig
+    train_src: List[List[int]]
+    train_tgt: List[List[int]]
+    valid_src: List[str]
+    valid_ref: List[str]
+
+
+def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path,
+                   seed: int) -> Tuple[Dict[str, TaskData], Dict[str, Vocab]]:
+    folder = data_folder(cfg, run_dir)
+    raw: Dict[str, Tuple[List[str], List[str]]] = {}
+    text: Dict[str, List[str]] = {}
+    for task in tasks:
+        where = f"task {task.name} ({folder / cfg.train}.{task.src}/{task.tgt})"
+        src, tgt = clean_pairs(*read_pair(folder, cfg.train, task.src, task.tgt), where)
+        raw[task.name] = (src, tgt)
+        # SentencePiece sees each language's training side once, even when several tasks share it.
+        text.setdefault(task.src, src)
+        text.setdefault(task.tgt, tgt)
+    vocabs = load_vocabs(cfg, tasks, text, run_dir, seed)
+    result = {}
+    for task in tasks:
+        src_lines, tgt_lines = raw[task.name]
+        src_ids = vocabs[task.src].encode(src_lines)
+        tgt_ids = vocabs[task.tgt].encode(tgt_lines)
+        keep = [i for i in range(len(src_ids))
+                if len(src_ids[i]) <= cfg.max_length and len(tgt_ids[i]) + 1 <= cfg.max_length]
+        if len(keep) < len(src_ids):
+            log.info("task %s: filtered %d of %d training pairs longer than data.max_length=%d tokens",
+                     task.name, len(src_ids) - len(keep), len(src_ids), cfg.max_length)
+        if not keep:
+            raise DataError(f"task {task.name}: every training pair is longer than data.max_length={cfg.max_length}")
+        valid_src, valid_ref = read_split(cfg, task, cfg.valid, run_dir, cfg.valid_max_sentences)
+        result[task.name] = TaskData(task, [src_ids[i] for i in keep], [tgt_ids[i] for i in keep],
+                                     valid_src, valid_ref)
+        log.info("task %s: %d training pairs, %d validation sentences", task.name, len(keep), len(valid_src))
+    return result, vocabs
+
+
+def read_split(cfg: DataConfig, task: TaskConfig, prefix: str, run_dir: Path,
+               limit: int | None = None) -> Tuple[List[str], List[str]]:
+    """Source and reference lines of an evaluation split, as released (references are scored raw)."""
+    src, ref = read_pair(data_folder(cfg, run_dir), prefix, task.src, task.tgt)
+    if limit:
+        src, ref = src[:limit], ref[:limit]
+    return src, ref

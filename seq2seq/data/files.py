@@ -1,0 +1,87 @@
+"""Reading and checking parallel text files: PREFIX.LANG or PREFIX.LANG.gz, UTF-8, one sentence per line."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import re
+from pathlib import Path
+from typing import IO, Iterator, List, Tuple
+
+from seq2seq.config import ToyConfig, ToyTask
+from seq2seq.errors import DataError
+
+# Zero-width characters carry no text but split SentencePiece pieces; tabs would break TSV-minded tools downstream.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def clean_line(line: str) -> str:
+    """The sentence as the model sees it: tabs become spaces, zero-width characters go, ends are stripped."""
+    return _INVISIBLE.sub("", line.replace("\t", " ")).strip()
+
+
+def find_file(folder: Path, prefix: str, lang: str) -> Path:
+    plain = folder / f"{prefix}.{lang}"
+    for path in (plain, plain.with_name(plain.name + ".gz")):
+        if path.is_file():
+            return path
+    raise DataError(f"{plain}: file not found (also tried {plain.name}.gz); check data.root "
+                    "(default: the SEQ2SEQ_DATA environment variable), data.dir and the split prefix")
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def decode_lines(handle: IO[bytes], name: str) -> Iterator[str]:
+    """Decoded lines without their line ends; a decoding error names the file (or stream) and line."""
+    number = 0
+    try:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataError(f"{name}:{number}: invalid UTF-8 (byte {err.start} of the line); "
+                                "convert the file to UTF-8, e.g. with iconv") from None
+            yield text.rstrip("\r\n")
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise DataError(f"{name}:{number + 1}: cannot read ({err})") from None
+
+
+def iter_lines(path: Path) -> Iterator[str]:
+    with _open_binary(path) as handle:
+        yield from decode_lines(handle, str(path))
+
+
+def read_lines(path: Path) -> List[str]:
+    return list(iter_lines(path))
+
+
+def read_parallel(src_path: Path, tgt_path: Path) -> Tuple[List[str], List[str]]:
+    src, tgt = read_lines(src_path), read_lines(tgt_path)
+    if len(src) != len(tgt):
+        raise DataError(f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)}: "
+                        "parallel files must have one line per sentence pair")
+    return src, tgt
+
+
+def write_lines(path: Path, lines: List[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.writelines(line + "\n" for line in lines)
+    tmp.replace(path)
+
+
+def generate_toy(folder: Path, cfg: ToyConfig, src: str, tgt: str) -> None:
+    """Write train/val/test files of a generated task: random symbol sequences and their transformation."""
+    rng = random.Random(cfg.seed)
+    alphabet = [f"{chr(ord('a') + i % 26)}{i // 26 or ''}" for i in range(cfg.symbols)]
+    transform = {ToyTask.reverse: lambda s: s[::-1], ToyTask.copy: lambda s: s, ToyTask.sort: sorted}[cfg.task]
+    for split, size in (("train", cfg.train_size), ("val", cfg.valid_size), ("test", cfg.test_size)):
+        sources = [[rng.choice(alphabet) for _ in range(rng.randint(cfg.min_length, cfg.max_length))]
+                   for _ in range(size)]
+        write_lines(folder / f"{split}.{src}", [" ".join(s) for s in sources])
+        write_lines(folder / f"{split}.{tgt}", [" ".join(transform(s)) for s in sources])

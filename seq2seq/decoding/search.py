@@ -1,0 +1,140 @@
+"""Greedy, sampling and beam search over the model contract `start` / `step` / `reorder`.
+
+Every search is batched; sentences that finish leave the batch (their rows are dropped from the state), and the
+last step allowed for a sentence (ratio * source length + extra) admits only EOS, so each output ends in EOS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List
+
+import torch
+
+from seq2seq.text import BOS, EOS
+
+
+@dataclass
+class Hypothesis:
+    tokens: List[int]  # without BOS and EOS
+    score: float  # log-probability, divided by the length penalty for beam search
+    attention: torch.Tensor | None = None  # [len + 1, S] weights per output step (greedy, when asked)
+
+
+def max_lengths(src_lengths: torch.Tensor, ratio: float, extra: int) -> torch.Tensor:
+    """Most output tokens (EOS included) per sentence, [B]."""
+    return (src_lengths.float() * ratio).long() + extra
+
+
+def _only_eos(log_probs: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """Forbid every token but EOS on the given rows (mask [N] bool) of [N, V] log-probabilities."""
+    if rows.any():
+        forced = torch.full_like(log_probs[0], float("-inf"))
+        forced[EOS] = 0.0
+        log_probs = torch.where(rows.unsqueeze(1), forced.unsqueeze(0), log_probs)
+    return log_probs
+
+
+@torch.no_grad()
+def greedy_or_sample(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, max_len: torch.Tensor,
+                     temperature: float | None = None, generator: torch.Generator | None = None,
+                     keep_attention: bool = False) -> List[Hypothesis]:
+    """Argmax decoding, or ancestral sampling when `temperature` is given."""
+    batch = src.size(0)
+    memory, state = model.start(task, src, src_lengths)
+    tokens = torch.full((batch,), BOS, dtype=torch.long, device=src.device)
+    alive = torch.arange(batch, device=src.device)  # original row of each active row
+    outputs: List[List[int]] = [[] for _ in range(batch)]
+    scores = [0.0] * batch
+    attention: List[List[torch.Tensor]] = [[] for _ in range(batch)]
+    step = 0
+    while alive.numel() > 0:
+        log_probs, state, weights = model.step(task, tokens, state, memory)
+        log_probs = _only_eos(log_probs, max_len[alive] - 1 <= step)
+        if temperature is None:
+            chosen = log_probs.argmax(dim=-1)
+        else:
+            probs = torch.softmax(log_probs / temperature, dim=-1)
+            chosen = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+        chosen_scores = log_probs.gather(1, chosen.unsqueeze(1)).squeeze(1)
+        for row, (orig, tok, sc) in enumerate(zip(alive.tolist(), chosen.tolist(), chosen_scores.tolist())):
+            outputs[orig].append(tok)
+            scores[orig] += sc
+            if keep_attention and weights is not None:
+                attention[orig].append(weights[row])
+        keep = chosen != EOS
+        step += 1
+        if not bool(keep.all()):
+            index = keep.nonzero().squeeze(1)
+            alive, chosen = alive[index], chosen[index]
+            memory, state = memory.reorder(index), state.reorder(index)
+        tokens = chosen
+    return [Hypothesis(out[:-1], sc, torch.stack(att) if att else None)
+            for out, sc, att in zip(outputs, scores, attention)]
+
+
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT length penalty ((5 + |Y|) / 6) ** alpha (Wu et al. 2016); |Y| counts EOS."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+@torch.no_grad()
+def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, max_len: torch.Tensor,
+                beam: int, alpha: float = 0.0, n_best: int = 1) -> List[List[Hypothesis]]:
+    """Batched beam search; returns the `n_best` hypotheses per sentence, best first.
+
+    A sentence stops once it has `n_best` finished hypotheses and none of its live ones can still beat the best
+    (live scores only fall, and dividing by the largest length penalty bounds what they can reach), so with a
+    beam as large as the search space the result is the exhaustive-search optimum.
+    """
+    batch, device = src.size(0), src.device
+    memory, state = model.start(task, src, src_lengths)
+    expand = torch.arange(batch, device=device).repeat_interleave(beam)
+    memory, state = memory.reorder(expand), state.reorder(expand)
+    scores = torch.full((batch, beam), float("-inf"), device=device)
+    scores[:, 0] = 0.0  # all beams start identical: keep one
+    seqs = torch.full((batch * beam, 1), BOS, dtype=torch.long, device=device)
+    alive = torch.arange(batch, device=device)  # original sentence of each active sentence
+    finished: List[List[Hypothesis]] = [[] for _ in range(batch)]
+    limit = max_len.to(device)
+    step = 0
+    while alive.numel() > 0:
+        active = alive.numel()
+        log_probs, state, _ = model.step(task, seqs[:, -1], state, memory)  # [active * beam, V]
+        vocab = log_probs.size(-1)
+        last_step = (limit[alive] - 1 <= step).repeat_interleave(beam)
+        log_probs = _only_eos(log_probs, last_step)
+        candidates = (scores.unsqueeze(2) + log_probs.view(active, beam, vocab)).view(active, -1)
+        top_scores, top_index = candidates.topk(2 * beam, dim=1)  # at most `beam` of them end in EOS
+        origin, token = top_index // vocab, top_index % vocab  # [active, 2 * beam]
+        ends = token == EOS
+        for a, c in (ends & torch.isfinite(top_scores)).nonzero().tolist():
+            row = a * beam + origin[a, c].item()
+            tokens = seqs[row, 1:].tolist()
+            raw = top_scores[a, c].item()
+            finished[alive[a].item()].append(Hypothesis(tokens, raw / length_penalty(len(tokens) + 1, alpha)))
+        # the best `beam` candidates that do not end in EOS continue
+        rank = torch.where(ends, torch.full_like(top_scores, float("inf")),
+                           torch.arange(2 * beam, device=device, dtype=top_scores.dtype).expand(active, -1))
+        pick = rank.argsort(dim=1, stable=True)[:, :beam]
+        scores = top_scores.gather(1, pick).masked_fill(ends.gather(1, pick), float("-inf"))
+        rows = (torch.arange(active, device=device).unsqueeze(1) * beam + origin.gather(1, pick)).view(-1)
+        seqs = torch.cat([seqs.index_select(0, rows), token.gather(1, pick).view(-1, 1)], dim=1)
+        memory, state = memory.reorder(rows), state.reorder(rows)
+        step += 1
+        # which sentences are done
+        best_live = scores.max(dim=1).values.tolist()
+        keep = []
+        for a, sentence in enumerate(alive.tolist()):
+            done_list = finished[sentence]
+            bound = best_live[a] / length_penalty(int(limit[sentence]), alpha) if best_live[a] < 0 else best_live[a]
+            if best_live[a] == float("-inf") or (
+                    len(done_list) >= n_best and sorted(h.score for h in done_list)[-n_best] >= bound):
+                continue
+            keep.append(a)
+        if len(keep) < active:
+            index = torch.tensor(keep, dtype=torch.long, device=device)
+            rows = (index.unsqueeze(1) * beam + torch.arange(beam, device=device)).view(-1)
+            alive, scores, seqs = alive[index], scores[index], seqs[rows]
+            memory, state = memory.reorder(rows), state.reorder(rows)
+    return [sorted(hyps, key=lambda h: -h.score)[:n_best] for hyps in finished]

@@ -1,0 +1,87 @@
+"""Text in, text out: SentencePiece encoding, length-sorted batches, a search strategy, detokenised output."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Iterable, Iterator, List, Sequence, TextIO
+
+import torch
+
+from seq2seq.config import DecodingConfig, Strategy
+from seq2seq.data.batching import pad
+from seq2seq.data.files import clean_line
+from seq2seq.decoding.search import Hypothesis, beam_search, greedy_or_sample, max_lengths
+from seq2seq.text import Vocab
+
+
+class Translator:
+    def __init__(self, model: torch.nn.Module, task: str, src_vocab: Vocab, tgt_vocab: Vocab,
+                 cfg: DecodingConfig, device: torch.device):
+        self.model, self.task = model.eval(), task
+        self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
+        self.cfg, self.device = cfg, device
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(cfg.seed)
+        self.written = 0  # input lines whose translations have been written by `stream`
+
+    def search(self, src_ids: Sequence[Sequence[int]], keep_attention: bool = False) -> List[List[Hypothesis]]:
+        """n-best hypotheses for already-encoded, non-empty sentences, in input order."""
+        results: List[List[Hypothesis]] = [[] for _ in src_ids]
+        order = sorted(range(len(src_ids)), key=lambda i: -len(src_ids[i]))
+        cfg = self.cfg
+        for start in range(0, len(order), cfg.batch_size):
+            chunk = order[start:start + cfg.batch_size]
+            src = pad([src_ids[i] for i in chunk]).to(self.device)
+            lengths = torch.tensor([len(src_ids[i]) for i in chunk], device=self.device)
+            limit = max_lengths(lengths, cfg.max_length_ratio, cfg.max_length_extra)
+            if cfg.strategy == Strategy.beam:
+                found = beam_search(self.model, self.task, src, lengths, limit, cfg.beam_size,
+                                    cfg.length_penalty, cfg.n_best)
+            else:
+                temperature = cfg.temperature if cfg.strategy == Strategy.sample else None
+                found = [[h] for h in greedy_or_sample(self.model, self.task, src, lengths, limit, temperature,
+                                                       self.generator, keep_attention)]
+            for i, hyps in zip(chunk, found):
+                results[i] = hyps
+        return results
+
+    def translate(self, lines: Sequence[str]) -> List[List[Hypothesis]]:
+        """n-best hypotheses per line; an empty (or blank) line gets one empty hypothesis without a search."""
+        cleaned = [clean_line(line) for line in lines]
+        todo = [i for i, line in enumerate(cleaned) if line]
+        ids = self.src_vocab.encode([cleaned[i] for i in todo])
+        found = self.search(ids)
+        results: List[List[Hypothesis]] = [[Hypothesis([], 0.0)] for _ in lines]
+        for i, hyps in zip(todo, found):
+            results[i] = hyps
+        return results
+
+    def detokenize(self, hyps: Sequence[Hypothesis]) -> List[str]:
+        return self.tgt_vocab.decode([h.tokens for h in hyps])
+
+    def translate_lines(self, lines: Sequence[str]) -> List[str]:
+        """1-best detokenised translations, one per input line."""
+        return self.detokenize([hyps[0] for hyps in self.translate(lines)])
+
+    def format(self, lines: Sequence[str], first_index: int) -> Iterator[str]:
+        """Output lines: the translation, or with n_best > 1 `INDEX ||| translation ||| score` lines."""
+        results = self.translate(lines)
+        for offset, hyps in enumerate(results):
+            texts = self.detokenize(hyps)
+            if self.cfg.n_best == 1:
+                yield texts[0]
+            else:
+                for text, hyp in zip(texts, hyps):
+                    yield f"{first_index + offset} ||| {text} ||| {hyp.score:.4f}"
+
+    def stream(self, lines: Iterable[str], out: TextIO, chunk_size: int = 2000) -> int:
+        """Translate an input of any length in chunks, writing (and flushing) each chunk in input order."""
+        self.written = 0
+        iterator = iter(lines)
+        while True:
+            chunk = list(itertools.islice(iterator, chunk_size))
+            if not chunk:
+                return self.written
+            out.write("".join(line + "\n" for line in self.format(chunk, self.written)))
+            out.flush()
+            self.written += len(chunk)

@@ -1,0 +1,1 @@
+"""Scores from sacrebleu on detokenised text, always with their signatures."""

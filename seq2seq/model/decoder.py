@@ -1,0 +1,168 @@
+"""The decoder: an RNN language model conditioned on the encoder's context vector, with optional attention.
+
+Flows, chosen by config:
+- context only (Sutskever 2014): the bridge turns the encoder's final states into the decoder's initial state;
+  with `feed_context` (Cho 2014) the context vector also enters every step and the output layer.
+- Luong attention: h_t = RNN(y_{t-1} [, feed]); c_t = attend(h_t); out_t = tanh(W [h_t; c_t]); input feeding
+  passes out_t into the next step.
+- Bahdanau attention: c_t = attend(s_{t-1}); s_t = RNN([y_{t-1}; c_t]); out_t = tanh(W [s_t; c_t]).
+Without input feeding or Bahdanau attention, teacher forcing runs the whole target through one fused RNN call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+import torch
+from torch import nn
+
+from seq2seq.config import AttentionType, Bridge, Cell, DecoderConfig
+from seq2seq.model.attention import Attention
+from seq2seq.model.encoder import CELLS, EncoderOutput
+from seq2seq.text import PAD
+
+
+@dataclass
+class Memory:
+    """What the decoder reads from the encoder, prepared once per batch."""
+
+    states: torch.Tensor  # [B, S, K] attention values
+    keys: torch.Tensor | None  # [B, S, Q] projected keys (None without attention)
+    mask: torch.Tensor  # [B, S]
+    context: torch.Tensor  # [B, K] context vector
+
+    def reorder(self, index: torch.Tensor) -> Memory:
+        return Memory(self.states.index_select(0, index),
+                      None if self.keys is None else self.keys.index_select(0, index),
+                      self.mask.index_select(0, index), self.context.index_select(0, index))
+
+
+@dataclass
+class DecoderState:
+    h: torch.Tensor  # [L, B, H]
+    c: torch.Tensor | None  # [L, B, H] for LSTM
+    feed: torch.Tensor | None  # [B, H] previous attentional vector (input feeding)
+
+    def reorder(self, index: torch.Tensor) -> DecoderState:
+        return DecoderState(self.h.index_select(1, index),
+                            None if self.c is None else self.c.index_select(1, index),
+                            None if self.feed is None else self.feed.index_select(0, index))
+
+    @property
+    def rnn_state(self):
+        return self.h if self.c is None else (self.h, self.c)
+
+
+class Decoder(nn.Module):
+    def __init__(self, cfg: DecoderConfig, vocab_size: int, encoder_size: int, encoder_cell: Cell):
+        super().__init__()
+        self.cfg = cfg
+        hidden = cfg.hidden_size
+        self.has_attention = cfg.attention != AttentionType.none
+        self.bahdanau = cfg.attention == AttentionType.bahdanau
+        self.stepwise = cfg.input_feeding or self.bahdanau
+        self.embed = nn.Embedding(vocab_size, cfg.embedding_dim, padding_idx=PAD)
+        self.dropout = nn.Dropout(cfg.dropout)
+        rnn_input = cfg.embedding_dim + (hidden if cfg.input_feeding else 0)
+        rnn_input += (encoder_size if cfg.feed_context else 0) + (encoder_size if self.bahdanau else 0)
+        self.rnn = CELLS[cfg.cell](rnn_input, hidden, num_layers=cfg.layers, batch_first=True,
+                                   dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        self.attention = Attention(cfg.attention, hidden, encoder_size) if self.has_attention else None
+        combined = hidden + (encoder_size if self.has_attention else 0) + (encoder_size if cfg.feed_context else 0)
+        self.combine = nn.Linear(combined, hidden) if combined != hidden else None
+        self.output = nn.Linear(hidden, vocab_size)
+        if cfg.tie_embeddings:
+            self.output.weight = self.embed.weight
+        self.carry_cell = cfg.cell == Cell.lstm and encoder_cell == Cell.lstm
+        if cfg.bridge == Bridge.dense:
+            self.bridge_h = nn.Linear(encoder_size, hidden)
+            self.bridge_c = nn.Linear(encoder_size, hidden) if self.carry_cell else None
+
+    # -- preparing a batch -------------------------------------------------------------------------------------
+
+    def prepare(self, enc: EncoderOutput) -> Tuple[Memory, DecoderState]:
+        keys = self.attention.project_keys(enc.states) if self.attention is not None else None
+        memory = Memory(enc.states, keys, enc.mask, enc.context)
+        return memory, self.initial_state(enc)
+
+    def initial_state(self, enc: EncoderOutput) -> DecoderState:
+        layers, batch, hidden = self.cfg.layers, enc.final_h.size(1), self.cfg.hidden_size
+        if self.cfg.bridge == Bridge.zero:
+            h = enc.final_h.new_zeros(layers, batch, hidden)
+            c = h.clone() if self.cfg.cell == Cell.lstm else None
+        else:
+            # layer i starts from encoder layer i when depths match, else every layer from the top encoder layer
+            source_h = enc.final_h if enc.final_h.size(0) == layers else enc.final_h[-1:].expand(layers, -1, -1)
+            h = torch.tanh(self.bridge_h(source_h)).contiguous()
+            c = None
+            if self.cfg.cell == Cell.lstm:
+                if self.bridge_c is not None and enc.final_c is not None:
+                    source_c = enc.final_c if enc.final_c.size(0) == layers else enc.final_c[-1:].expand(layers, -1, -1)
+                    c = self.bridge_c(source_c).contiguous()
+                else:
+                    c = torch.zeros_like(h)
+        feed = h.new_zeros(batch, hidden) if self.cfg.input_feeding else None
+        return DecoderState(h, c, feed)
+
+    # -- teacher forcing ---------------------------------------------------------------------------------------
+
+    def forward(self, tgt_in: torch.Tensor, memory: Memory, state: DecoderState) -> torch.Tensor:
+        """tgt_in [B, T] -> attentional vectors [B, T, H] (project with `self.output` to get logits)."""
+        embedded = self.dropout(self.embed(tgt_in))  # [B, T, E]
+        if self.stepwise:
+            outputs = []
+            for t in range(tgt_in.size(1)):
+                out, state, _ = self._step(embedded[:, t], state, memory)
+                outputs.append(out)
+            return torch.stack(outputs, dim=1)
+        steps = tgt_in.size(1)
+        inputs = embedded
+        if self.cfg.feed_context:
+            inputs = torch.cat([inputs, memory.context.unsqueeze(1).expand(-1, steps, -1)], dim=-1)
+        rnn_out, _ = self.rnn(inputs, state.rnn_state)  # [B, T, H]
+        return self._combine(rnn_out, memory, steps)
+
+    # -- one step (decoding and the step-wise flows) -----------------------------------------------------------
+
+    def step(self, tokens: torch.Tensor, state: DecoderState,
+             memory: Memory) -> Tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
+        """tokens [B] -> logits [B, V], next state, attention weights [B, S] (None without attention)."""
+        out, state, weights = self._step(self.dropout(self.embed(tokens)), state, memory)
+        return self.output(out), state, weights
+
+    def _step(self, embedded: torch.Tensor, state: DecoderState,
+              memory: Memory) -> Tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
+        parts = [embedded]
+        if self.cfg.input_feeding:
+            parts.append(state.feed)
+        if self.cfg.feed_context:
+            parts.append(memory.context)
+        weights = None
+        if self.bahdanau:
+            context, weights = self.attention(state.h[-1].unsqueeze(1), memory.keys, memory.states, memory.mask)
+            parts.append(context.squeeze(1))
+        rnn_out, hidden = self.rnn(torch.cat(parts, dim=-1).unsqueeze(1), state.rnn_state)  # [B, 1, H]
+        h, c = hidden if isinstance(hidden, tuple) else (hidden, None)
+        if self.bahdanau:
+            pieces = [rnn_out.squeeze(1), context.squeeze(1)]
+            if self.cfg.feed_context:
+                pieces.append(memory.context)
+            out = self.dropout(torch.tanh(self.combine(torch.cat(pieces, dim=-1))))
+        else:
+            out, weights = self._combine(rnn_out, memory, 1, with_weights=True)
+            out, weights = out.squeeze(1), None if weights is None else weights.squeeze(1)
+        return out, DecoderState(h, c, out if self.cfg.input_feeding else None), weights
+
+    def _combine(self, rnn_out: torch.Tensor, memory: Memory, steps: int, with_weights: bool = False):
+        """Luong-style output: tanh(W [h_t; c_t (attention); context (Cho)]) over [B, T, H] RNN outputs."""
+        parts = [rnn_out]
+        weights = None
+        if self.attention is not None:
+            attended, weights = self.attention(rnn_out, memory.keys, memory.states, memory.mask)
+            parts.append(attended)
+        if self.cfg.feed_context:
+            parts.append(memory.context.unsqueeze(1).expand(-1, steps, -1))
+        out = torch.tanh(self.combine(torch.cat(parts, dim=-1))) if self.combine is not None else rnn_out
+        out = self.dropout(out)
+        return (out, weights) if with_weights else out

@@ -1,0 +1,94 @@
+"""One model holding named encoders and decoders; a task is a (encoder, decoder) pair. One task = plain seq2seq."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Mapping, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seq2seq.config import ModelConfig, TaskConfig
+from seq2seq.data.batching import Batch
+from seq2seq.model.decoder import Decoder, DecoderState, Memory
+from seq2seq.model.encoder import Encoder
+from seq2seq.text import PAD
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    src: str
+    tgt: str
+    encoder: str
+    decoder: str
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, cfg: ModelConfig, tasks: Sequence[TaskConfig], vocab_sizes: Mapping[str, int]):
+        super().__init__()
+        self.cfg = cfg
+        self.tasks: Dict[str, TaskSpec] = {}
+        encoders: Dict[str, Encoder] = {}
+        decoders: Dict[str, Decoder] = {}
+        for task in tasks:
+            self.tasks[task.name] = TaskSpec(task.name, task.src, task.tgt, task.encoder, task.decoder)
+            if task.encoder not in encoders:
+                encoders[task.encoder] = Encoder(cfg.encoder, vocab_sizes[task.src])
+            if task.decoder not in decoders:
+                decoders[task.decoder] = Decoder(cfg.decoder, vocab_sizes[task.tgt],
+                                                 encoders[task.encoder].output_size, cfg.encoder.cell)
+        self.encoders = nn.ModuleDict(encoders)
+        self.decoders = nn.ModuleDict(decoders)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for param in self.parameters():
+            if self.cfg.init_scale > 0:
+                nn.init.uniform_(param, -self.cfg.init_scale, self.cfg.init_scale)
+            elif param.dim() > 1:
+                nn.init.xavier_uniform_(param)
+            else:
+                nn.init.zeros_(param)
+        for module in self.modules():
+            if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+                with torch.no_grad():
+                    module.weight[module.padding_idx].zero_()
+
+    def parts(self, task: str) -> Tuple[Encoder, Decoder]:
+        spec = self.tasks[task]
+        return self.encoders[spec.encoder], self.decoders[spec.decoder]
+
+    def start(self, task: str, src: torch.Tensor, src_lengths: torch.Tensor) -> Tuple[Memory, DecoderState]:
+        """Encode a batch and prepare the decoder: the start of teacher forcing and of every search."""
+        encoder, decoder = self.parts(task)
+        return decoder.prepare(encoder(src, src_lengths))
+
+    def step(self, task: str, tokens: torch.Tensor, state: DecoderState,
+             memory: Memory) -> Tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
+        """tokens [B] -> log-probabilities [B, V], next state, attention weights [B, S] or None."""
+        logits, state, weights = self.decoders[self.tasks[task].decoder].step(tokens, state, memory)
+        return torch.log_softmax(logits.float(), dim=-1), state, weights
+
+    def loss(self, task: str, batch: Batch, label_smoothing: float = 0.0) -> torch.Tensor:
+        """Summed cross-entropy over the batch's real target tokens (divide by `batch.n_tgt_tokens`)."""
+        _, decoder = self.parts(task)
+        memory, state = self.start(task, batch.src, batch.src_lengths)
+        hidden = decoder(batch.tgt_in, memory, state)  # [B, T, H]
+        real = batch.tgt_out != PAD
+        logits = decoder.output(hidden[real])  # [N, V]: the softmax only where a token is predicted
+        return F.cross_entropy(logits.float(), batch.tgt_out[real], reduction="sum",
+                               label_smoothing=label_smoothing)
+
+    def parameter_counts(self) -> Dict[str, Dict[str, int]]:
+        def count(module: nn.Module) -> int:
+            return sum(p.numel() for p in module.parameters())
+
+        return {"encoders": {name: count(m) for name, m in self.encoders.items()},
+                "decoders": {name: count(m) for name, m in self.decoders.items()},
+                "total": count(self)}
+
+
+def build_model(cfg: ModelConfig, tasks: Sequence[TaskConfig], vocab_sizes: Mapping[str, int]) -> Seq2Seq:
+    return Seq2Seq(cfg, tasks, vocab_sizes)

@@ -1,0 +1,93 @@
+"""SentencePiece models trained inside the toolkit, and the special token ids every model shares."""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence
+
+import sentencepiece as spm
+
+from seq2seq.config import SentencePieceConfig
+from seq2seq.errors import DataError
+
+log = logging.getLogger(__name__)
+
+UNK, PAD, BOS, EOS = 0, 1, 2, 3
+
+
+@dataclass
+class Vocab:
+    """A SentencePiece model: raw text in, ids out, and back to detokenised text."""
+
+    processor: spm.SentencePieceProcessor
+    path: Path
+
+    @classmethod
+    def load(cls, path: Path) -> Vocab:
+        if not path.is_file():
+            raise DataError(f"{path}: SentencePiece model not found")
+        processor = spm.SentencePieceProcessor()
+        try:
+            processor.LoadFromSerializedProto(path.read_bytes())
+        except Exception:
+            raise DataError(f"{path}: not a SentencePiece model (corrupt or foreign file)") from None
+        if (processor.pad_id(), processor.bos_id(), processor.eos_id()) != (PAD, BOS, EOS):
+            raise DataError(f"{path}: SentencePiece model has special ids other than pad=1 bos=2 eos=3")
+        return cls(processor, path)
+
+    def __len__(self) -> int:
+        return self.processor.get_piece_size()
+
+    def encode(self, lines: Sequence[str]) -> List[List[int]]:
+        return self.processor.encode(list(lines))
+
+    def decode(self, ids: Sequence[Sequence[int]]) -> List[str]:
+        return self.processor.decode([[i for i in seq if i > EOS] for seq in ids])
+
+    def pieces(self, ids: Sequence[int]) -> List[str]:
+        return [self.processor.id_to_piece(int(i)) for i in ids]
+
+
+def train_sentencepiece(sentences: Iterable[str], path: Path, cfg: SentencePieceConfig, seed: int) -> Vocab:
+    """Train a model on `sentences` and write it to `path` (atomically)."""
+    lines = [s for s in sentences if s]
+    if len(lines) > cfg.max_sentences:
+        lines = random.Random(seed).sample(lines, cfg.max_sentences)
+    model = io.BytesIO()
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines),
+            model_writer=model,
+            vocab_size=cfg.vocab_size,
+            model_type=cfg.model_type.value,
+            character_coverage=cfg.character_coverage,
+            unk_id=UNK,
+            pad_id=PAD,
+            bos_id=BOS,
+            eos_id=EOS,
+            hard_vocab_limit=False,  # small corpora (toy tasks) get fewer pieces instead of an error
+            num_threads=2,
+            minloglevel=2,
+        )
+    except RuntimeError as err:
+        raise DataError(f"{path}: SentencePiece training failed: {str(err).splitlines()[0]}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(model.getvalue())
+    tmp.replace(path)
+    vocab = Vocab.load(path)
+    log.info("SentencePiece %s: %d pieces (%s) from %d sentences", path.name, len(vocab), cfg.model_type.value,
+             len(lines))
+    return vocab
+
+
+def vocab_files(languages: Sequence[str], joint: bool) -> Dict[str, str]:
+    """Model file name per language: one shared file when joint, else one per language."""
+    if joint:
+        name = "spm." + "-".join(sorted(set(languages))) + ".model"
+        return {lang: name for lang in languages}
+    return {lang: f"spm.{lang}.model" for lang in languages}

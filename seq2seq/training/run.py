@@ -1,0 +1,53 @@
+"""A whole training run: train (or resume), then translate each task's test set with the best checkpoint."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict
+
+from seq2seq.config import TrainConfig
+from seq2seq.data.corpus import read_split
+from seq2seq.data.files import write_lines
+from seq2seq.decoding import Translator
+from seq2seq.evaluation.scores import corpus_scores
+from seq2seq.training.checkpoint import load_weights
+from seq2seq.training.trainer import Trainer
+
+log = logging.getLogger(__name__)
+
+
+def run_train(cfg: TrainConfig, run_dir: Path) -> Dict[str, Any]:
+    """Train into `run_dir` (resuming from its last checkpoint) and return the test results (results.json)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(cfg, run_dir)
+    trainer.resume()
+    if not trainer.finished:
+        trainer.train()
+    results = test_best(trainer, cfg, run_dir)
+    tmp = run_dir / "results.json.tmp"
+    tmp.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    tmp.replace(run_dir / "results.json")
+    return results
+
+
+def test_best(trainer: Trainer, cfg: TrainConfig, run_dir: Path) -> Dict[str, Any]:
+    """Scores of the best checkpoint on every task's test split, decoded with `cfg.decoding`."""
+    load_weights(trainer.model, trainer.checkpoints.best)
+    tasks: Dict[str, Any] = {}
+    for task in cfg.tasks:
+        src, ref = read_split(cfg.data, task, cfg.data.test, run_dir)
+        translator = Translator(trainer.model, task.name, trainer.vocabs[task.src], trainer.vocabs[task.tgt],
+                                cfg.decoding, trainer.device)
+        hyps = translator.translate_lines(src)
+        write_lines(run_dir / f"{cfg.data.test}.{task.name}.hyp.{task.tgt}", hyps)
+        scores = corpus_scores(hyps, ref)
+        scores["decoding"] = cfg.decoding.strategy.value
+        tasks[task.name] = scores
+        log.info("test %s (%s, best step %d): BLEU %.2f chrF %.2f TER %.2f | %s", task.name, cfg.data.test,
+                 trainer.best_step, scores["bleu"], scores["chrf"], scores["ter"], scores["signature"])
+    counts = trainer.model.parameter_counts()
+    return {"tasks": tasks, "parameters": counts, "best_step": trainer.best_step,
+            "best_validation_score": trainer.best_score, "steps": trainer.step,
+            "training_seconds": round(trainer.elapsed, 1)}

@@ -1,0 +1,269 @@
+"""The training loop: tasks sampled by mixing ratio, Adam with clipping and a schedule, validation, checkpoints.
+
+A run's whole state (weights, optimiser moments, schedule, data positions, RNG, counters) lives in its checkpoint,
+so starting the same command on the same run folder continues exactly where the last checkpoint left off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Any, Dict
+
+import torch
+from tqdm import tqdm
+
+from seq2seq.config import DecodingConfig, Schedule, Strategy, TrainConfig
+from seq2seq.data.batching import EpochIterator, TaskSampler, collate, token_batches
+from seq2seq.data.corpus import TaskData, load_task_data
+from seq2seq.data.files import clean_line
+from seq2seq.decoding import Translator
+from seq2seq.errors import CheckpointError, UserError
+from seq2seq.evaluation.scores import corpus_scores
+from seq2seq.model import Seq2Seq, build_model
+from seq2seq.text import Vocab
+from seq2seq.training.checkpoint import Checkpoints
+from seq2seq.training.setup import pick_device, plain
+
+log = logging.getLogger(__name__)
+
+
+class TrainingStopped(UserError):
+    """Training ended early on purpose (signal) or by necessity (non-finite loss); the message says which."""
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, run_dir: Path):
+        self.cfg, self.run_dir = cfg, run_dir
+        self.device = pick_device(cfg.trainer.device, cfg.trainer.threads)
+        torch.manual_seed(cfg.trainer.seed)
+        self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed)
+        self.model: Seq2Seq = build_model(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
+        self.model.to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.trainer.lr)
+        self.scheduler = None
+        if cfg.trainer.schedule == Schedule.plateau:
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimizer, mode="max", factor=cfg.trainer.plateau_factor,
+                patience=cfg.trainer.plateau_patience, min_lr=cfg.trainer.min_lr)
+        self.iterators = {
+            name: EpochIterator(d.train_src, d.train_tgt, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i)
+            for i, (name, d) in enumerate(self.data.items())}
+        self.sampler = TaskSampler([t.name for t in cfg.tasks], [t.mixing_ratio for t in cfg.tasks],
+                                   cfg.trainer.seed)
+        self.checkpoints = Checkpoints(run_dir / "checkpoints", cfg.trainer.keep_checkpoints)
+        self.step = 0
+        self.elapsed = 0.0  # training seconds over all sessions of this run
+        self.best_score: float | None = None
+        self.best_step = 0
+        self.bad_validations = 0
+        self.validated_step = -1
+        self.finished = False
+        self.interrupted: str | None = None
+        self.metrics_path = run_dir / "metrics.jsonl"
+        counts = self.model.parameter_counts()
+        log.info("model: %s parameters (encoders %s, decoders %s)", f"{counts['total']:,}", counts["encoders"],
+                 counts["decoders"])
+
+    # -- state -------------------------------------------------------------------------------------------------
+
+    def description(self) -> Dict[str, Any]:
+        """What must match between a run folder's checkpoint and the config that resumes it."""
+        return {"model": plain(self.cfg.model), "tasks": [plain(t) for t in self.cfg.tasks],
+                "data": plain(self.cfg.data),
+                "vocabs": {lang: v.path.name for lang, v in self.vocabs.items()}}
+
+    def state(self) -> Dict[str, Any]:
+        return {**self.description(), "step": self.step, "elapsed": self.elapsed, "best_score": self.best_score,
+                "best_step": self.best_step, "bad_validations": self.bad_validations, "finished": self.finished,
+                "validated_step": self.validated_step,
+                "iterators": {name: it.state_dict() for name, it in self.iterators.items()},
+                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                "seed": self.cfg.trainer.seed}
+
+    def resume(self) -> bool:
+        latest = self.checkpoints.latest()
+        if latest is None:
+            return False
+        state = self.checkpoints.restore(latest, self.model, self.optimizer)
+        mine = self.description()
+        for key in ("model", "tasks", "vocabs"):  # data may move (another root), the model may not
+            if state.get(key) != mine[key]:
+                raise CheckpointError(f"{latest}: the run folder was trained with a different '{key}' config; "
+                                      f"use the original settings or a new run folder (hydra.run.dir=...)")
+        self.step, self.elapsed = state["step"], state["elapsed"]
+        self.best_score, self.best_step = state["best_score"], state["best_step"]
+        self.bad_validations, self.finished = state["bad_validations"], state["finished"]
+        self.validated_step = state["validated_step"]
+        for name, it_state in state["iterators"].items():
+            self.iterators[name].load_state_dict(it_state)
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        log.info("resumed from %s (step %d)", latest, self.step)
+        return True
+
+    def save(self) -> Path:
+        return self.checkpoints.save(self.model, self.optimizer, self.state())
+
+    # -- loop --------------------------------------------------------------------------------------------------
+
+    def should_stop(self) -> str | None:
+        t = self.cfg.trainer
+        first = next(iter(self.iterators.values()))
+        if t.max_steps and self.step >= t.max_steps:
+            return f"reached trainer.max_steps={t.max_steps}"
+        if t.max_epochs and first.epoch >= t.max_epochs:
+            return f"reached trainer.max_epochs={t.max_epochs}"
+        if t.max_minutes and self.elapsed >= t.max_minutes * 60:
+            return f"reached trainer.max_minutes={t.max_minutes}"
+        if t.early_stopping and self.bad_validations >= t.early_stopping:
+            return f"no validation gain for trainer.early_stopping={t.early_stopping} validations"
+        return None
+
+    def train(self) -> None:
+        t = self.cfg.trainer
+        handlers = self._install_signal_handlers()
+        window = {"tokens": 0, "time": 0.0, "loss": {}, "count": {}}
+        bar = tqdm(total=t.max_steps or None, initial=self.step, disable=None if t.progress else True,
+                   dynamic_ncols=True, unit="step")
+        try:
+            while not self.finished:
+                reason = self.should_stop()
+                if reason:
+                    log.info("stopping: %s", reason)
+                    break
+                started = time.perf_counter()
+                task = self.sampler.task_at(self.step + 1)
+                loss, tokens = self.train_step(task)
+                self.step += 1
+                spent = time.perf_counter() - started
+                self.elapsed += spent
+                window["tokens"] += tokens
+                window["time"] += spent
+                window["loss"][task] = window["loss"].get(task, 0.0) + loss
+                window["count"][task] = window["count"].get(task, 0) + tokens
+                bar.update(1)
+                if self.step % t.log_every == 0:
+                    self._log_window(window, bar)
+                    window = {"tokens": 0, "time": 0.0, "loss": {}, "count": {}}
+                if self.step % t.validate_every == 0:
+                    self.validate_and_select()
+                elif self.step % t.checkpoint_every == 0:
+                    self.save()
+                if self.interrupted:
+                    raise TrainingStopped(f"{self.interrupted} at step {self.step}; checkpoint {self.save().name} "
+                                          "saved; run the same command again to resume")
+            if self.validated_step != self.step:
+                self.validate_and_select()
+            self.finished = True
+            self.save()
+        finally:
+            bar.close()
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+
+    def train_step(self, task: str):
+        t = self.cfg.trainer
+        batch = next(self.iterators[task]).to(self.device)
+        self.model.train()
+        loss_sum = self.model.loss(task, batch, t.label_smoothing)
+        loss = loss_sum / batch.n_tgt_tokens
+        if not torch.isfinite(loss):
+            latest = self.checkpoints.latest()
+            raise TrainingStopped(f"non-finite loss at step {self.step + 1} (task {task}); the last good "
+                                  f"checkpoint is {latest.name if latest else 'none'}; lower trainer.lr or "
+                                  "set trainer.clip_norm")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if t.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip_norm)
+        self.optimizer.step()
+        return loss_sum.item(), batch.n_tgt_tokens
+
+    def _log_window(self, window: Dict[str, Any], bar: tqdm) -> None:
+        rate = window["tokens"] / max(window["time"], 1e-9)
+        lr = self.optimizer.param_groups[0]["lr"]
+        per_task = {name: window["loss"][name] / window["count"][name] for name in window["loss"]}
+        shown = " ".join(f"{name}:loss={value:.3f}" for name, value in per_task.items())
+        bar.set_postfix_str(f"loss={sum(window['loss'].values()) / max(window['tokens'], 1):.3f} "
+                            f"tok/s={rate:.0f} lr={lr:.2e}")
+        log.info("step %d | %s | %s tokens/s | lr %.2e | %.0f s", self.step, shown, f"{rate:,.0f}", lr,
+                 self.elapsed)
+        self._record({"kind": "train", "loss": per_task, "tokens": window["count"], "tokens_per_s": rate,
+                      "lr": lr})
+
+    def _record(self, entry: Dict[str, Any]) -> None:
+        entry = {"step": self.step, "elapsed": round(self.elapsed, 3), "time": time.time(), **entry}
+        with open(self.metrics_path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+
+    def _install_signal_handlers(self):
+        previous = {}
+
+        def handler(signum, _frame):
+            self.interrupted = signal.Signals(signum).name
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous[sig] = signal.signal(sig, handler)
+            except ValueError:  # not the main thread
+                pass
+        return previous
+
+    # -- validation --------------------------------------------------------------------------------------------
+
+    def validate_and_select(self) -> None:
+        """Validate every task, update the best score and schedule, then checkpoint (and copy to best/)."""
+        started = time.perf_counter()
+        results = {name: self.validate_task(name, data) for name, data in self.data.items()}
+        selectable = [t.name for t in self.cfg.tasks if t.select] or [t.name for t in self.cfg.tasks]
+        if self.cfg.trainer.select_on == "mean":
+            score = sum(results[name]["bleu"] for name in selectable) / len(selectable)
+        else:
+            score = results[self.cfg.trainer.select_on]["bleu"]
+        improved = self.best_score is None or score > self.best_score
+        if improved:
+            self.best_score, self.best_step, self.bad_validations = score, self.step, 0
+        else:
+            self.bad_validations += 1
+        if self.scheduler is not None:
+            self.scheduler.step(score)
+        for name, r in results.items():
+            log.info("validation step %d | %s | loss %.3f | ppl %.2f | BLEU %.2f", self.step, name, r["loss"],
+                     r["ppl"], r["bleu"])
+            self._record({"kind": "valid", "task": name, **r})
+        log.info("validation score %.2f (%s)%s in %.1f s", score, self.cfg.trainer.select_on,
+                 " new best" if improved else f", best {self.best_score:.2f} at step {self.best_step}",
+                 time.perf_counter() - started)
+        self.validated_step = self.step
+        saved = self.save()
+        if improved:
+            self.checkpoints.save_best(saved)
+
+    @torch.no_grad()
+    def validate_task(self, name: str, data: TaskData) -> Dict[str, float]:
+        task = next(t for t in self.cfg.tasks if t.name == name)
+        self.model.eval()
+        src_vocab: Vocab = self.vocabs[task.src]
+        tgt_vocab: Vocab = self.vocabs[task.tgt]
+        pairs = [(clean_line(s), clean_line(r)) for s, r in zip(data.valid_src, data.valid_ref)]
+        pairs = [(s, r) for s, r in pairs if s and r]
+        src_ids = src_vocab.encode([s for s, _ in pairs])
+        tgt_ids = tgt_vocab.encode([r for _, r in pairs])
+        total, tokens = 0.0, 0
+        for indices in token_batches([len(s) for s in src_ids], [len(t) for t in tgt_ids],
+                                     self.cfg.trainer.batch_tokens, random.Random(0)):
+            batch = collate([src_ids[i] for i in indices], [tgt_ids[i] for i in indices]).to(self.device)
+            total += self.model.loss(name, batch).item()
+            tokens += batch.n_tgt_tokens
+        loss = total / max(tokens, 1)
+        translator = Translator(self.model, name, src_vocab, tgt_vocab,
+                                DecodingConfig(strategy=Strategy.greedy), self.device)
+        hyps = translator.translate_lines(data.valid_src)
+        bleu = corpus_scores(hyps, data.valid_ref)["bleu"]
+        return {"loss": loss, "ppl": math.exp(min(loss, 50)), "bleu": float(bleu)}
