@@ -33,8 +33,13 @@ def describe_composition_error(err: BaseException) -> str:
         if "not in struct" in text:
             return f"{cause.full_key}: no such config key (see the keys with --cfg job)"
         return text
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    return "; ".join(lines).replace("Available options in", "available options in")
+    text = str(err).split("Config search path")[0]
+    head, _, options = text.partition("Available options in")
+    head = " ".join(head.split()).removeprefix("In 'train': ").removeprefix("In 'translate': ")
+    if options:
+        group, _, names = options.partition(":")
+        return f"{head}; available options in {group.strip()}: {', '.join(names.split())}"
+    return head
 
 
 def precheck(config_name: str) -> None:

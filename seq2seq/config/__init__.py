@@ -76,7 +76,7 @@ def describe_omegaconf_error(err: Exception) -> str:
     key = getattr(err, "full_key", None)
     msg = getattr(err, "msg", None) or str(err)
     first = " ".join(msg.strip().splitlines()[0].split())
-    if "Missing mandatory value" in first and key:
+    if "missing mandatory value" in first.lower() and key:
         return f"{key}: a value is required (give {key}=...)"
     return f"{key}: {first}" if key else first
 
