@@ -11,7 +11,7 @@ from typing import List
 
 import torch
 
-from seq2seq.text import BOS, EOS
+from seq2seq.text import BOS, EOS, PAD
 
 
 @dataclass
@@ -26,12 +26,14 @@ def max_lengths(src_lengths: torch.Tensor, ratio: float, extra: int) -> torch.Te
     return (src_lengths.float() * ratio).long() + extra
 
 
-def _only_eos(log_probs: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-    """Forbid every token but EOS on the given rows (mask [N] bool) of [N, V] log-probabilities."""
-    if rows.any():
-        forced = torch.full_like(log_probs[0], float("-inf"))
-        forced[EOS] = 0.0
-        log_probs = torch.where(rows.unsqueeze(1), forced.unsqueeze(0), log_probs)
+def _allowed(log_probs: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    """Never PAD or BOS; on rows at their last allowed step (mask [N] bool) nothing but EOS. [N, V] -> [N, V]."""
+    log_probs = log_probs.clone()
+    log_probs[:, [PAD, BOS]] = float("-inf")
+    if last.any():
+        eos = log_probs[:, EOS].clone()
+        log_probs[last] = float("-inf")
+        log_probs[last, EOS] = eos[last]
     return log_probs
 
 
@@ -50,7 +52,7 @@ def greedy_or_sample(model, task: str, src: torch.Tensor, src_lengths: torch.Ten
     step = 0
     while alive.numel() > 0:
         log_probs, state, weights = model.step(task, tokens, state, memory)
-        log_probs = _only_eos(log_probs, max_len[alive] - 1 <= step)
+        log_probs = _allowed(log_probs, max_len[alive] - 1 <= step)
         if temperature is None:
             chosen = log_probs.argmax(dim=-1)
         else:
@@ -85,7 +87,7 @@ def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, 
 
     A sentence stops once it has `n_best` finished hypotheses and none of its live ones can still beat the best
     (live scores only fall, and dividing by the largest length penalty bounds what they can reach), so with a
-    beam as large as the search space the result is the exhaustive-search optimum.
+    beam as large as the number of candidates per step the result is the exhaustive-search optimum.
     """
     batch, device = src.size(0), src.device
     memory, state = model.start(task, src, src_lengths)
@@ -103,12 +105,14 @@ def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, 
         log_probs, state, _ = model.step(task, seqs[:, -1], state, memory)  # [active * beam, V]
         vocab = log_probs.size(-1)
         last_step = (limit[alive] - 1 <= step).repeat_interleave(beam)
-        log_probs = _only_eos(log_probs, last_step)
+        log_probs = _allowed(log_probs, last_step)
         candidates = (scores.unsqueeze(2) + log_probs.view(active, beam, vocab)).view(active, -1)
         top_scores, top_index = candidates.topk(2 * beam, dim=1)  # at most `beam` of them end in EOS
         origin, token = top_index // vocab, top_index % vocab  # [active, 2 * beam]
         ends = token == EOS
-        for a, c in (ends & torch.isfinite(top_scores)).nonzero().tolist():
+        # a hypothesis ends only when its EOS is among the best `beam` candidates (so beam 1 is greedy search)
+        in_beam = torch.arange(2 * beam, device=device).unsqueeze(0) < beam
+        for a, c in (ends & in_beam & torch.isfinite(top_scores)).nonzero().tolist():
             row = a * beam + origin[a, c].item()
             tokens = seqs[row, 1:].tolist()
             raw = top_scores[a, c].item()

@@ -1,0 +1,62 @@
+"""Shared helpers: compose the real configs from conf/, and build tiny models and toy runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Sequence
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+
+from seq2seq.cli.common import CONF_DIR
+from seq2seq.config import TrainConfig, to_typed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def compose_config(name: str, overrides: Sequence[str] = ()):
+    with initialize_config_dir(config_dir=CONF_DIR, version_base=None):
+        return compose(config_name=name, overrides=list(overrides))
+
+
+def train_config(overrides: Sequence[str] = ()) -> TrainConfig:
+    return to_typed(compose_config("train", overrides), TrainConfig)
+
+
+# A toy run small enough for a unit test: a few hundred steps of a tiny attention model.
+TINY_TOY = [
+    "experiment=toy_reverse",
+    "data.toy.train_size=600",
+    "data.toy.valid_size=20",
+    "data.toy.test_size=20",
+    "data.toy.max_length=6",
+    "model.encoder.embedding_dim=16",
+    "model.encoder.hidden_size=16",
+    "model.decoder.embedding_dim=16",
+    "model.decoder.hidden_size=32",
+    "model.encoder.dropout=0.1",
+    "model.decoder.dropout=0.1",
+    "trainer.batch_tokens=200",
+    "trainer.progress=false",
+]
+
+
+def run_cli(args: List[str], cwd: Path, stdin: str | None = None, timeout: int = 300,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a console entry point (`python -m seq2seq.cli.X`) the way a user would."""
+    command, *rest = args
+    module = {"seq2seq-train": "train", "seq2seq-translate": "translate", "seq2seq-evaluate": "evaluate"}[command]
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", f"seq2seq.cli.{module}", *rest], cwd=cwd, input=stdin,
+                          capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_threads():
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    yield

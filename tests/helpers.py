@@ -1,0 +1,25 @@
+"""Tiny models built straight from typed configs, for tests of the model and of search."""
+
+from __future__ import annotations
+
+import torch
+from omegaconf import OmegaConf
+
+from seq2seq.config import ModelConfig, TaskConfig, to_typed
+from seq2seq.model import Seq2Seq, build_model
+
+
+def tiny_model(vocab: int = 7, seed: int = 0, **decoder) -> Seq2Seq:
+    """A random 1-task model over `vocab` symbols; `decoder` overrides decoder fields (attention, ...)."""
+    cfg = to_typed(OmegaConf.create({
+        "name": "tiny",
+        "encoder": {"embedding_dim": 8, "hidden_size": 6, "bidirectional": True, "dropout": 0.0},
+        "decoder": {"embedding_dim": 8, "hidden_size": 12, "dropout": 0.0, **decoder},
+    }), ModelConfig)
+    task = TaskConfig(name="t", src="x", tgt="y", encoder="x", decoder="y")
+    torch.manual_seed(seed)
+    model = build_model(cfg, [task], {"x": vocab, "y": vocab})
+    with torch.no_grad():  # sharpen the output layer so that searches disagree often
+        for decoder_module in model.decoders.values():
+            decoder_module.output.weight.mul_(6.0)
+    return model.eval()

@@ -1,0 +1,94 @@
+"""Every file under conf/ composes and validates; wrong keys and values fail with a message naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from seq2seq.cli.common import describe_composition_error
+from seq2seq.config import DecoderConfig, EvaluateConfig, TrainConfig, TranslateConfig, to_typed
+from seq2seq.errors import ConfigError
+
+from conftest import ROOT, compose_config, train_config
+
+CONF = ROOT / "conf"
+
+
+def options(group: str):
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize("group", ["data", "model", "task", "trainer", "decoding", "experiment"])
+def test_every_option_of_every_group_composes_and_validates(group):
+    assert options(group), f"conf/{group} is empty"
+    for option in options(group):
+        extra = ["data.train=a", "data.valid=b", "data.test=c", "data.src=x", "data.tgt=y"] \
+            if (group, option) == ("data", "files") else []
+        cfg = train_config([f"{group}={option}", *extra])
+        assert isinstance(cfg, TrainConfig)
+        assert cfg.tasks, option
+
+
+def test_translate_and_evaluate_configs_compose():
+    for decoding in options("decoding"):
+        cfg = to_typed(compose_config("translate", ["checkpoint=run", f"decoding={decoding}"]), TranslateConfig)
+        assert cfg.decoding.strategy.value == decoding
+    cfg = to_typed(compose_config("evaluate", ["ref=r.txt", "hyps=[a.txt,b.txt]"]), EvaluateConfig)
+    assert cfg.hyps == ["a.txt", "b.txt"]
+
+
+def test_experiments_hold_only_deltas_and_name_their_run():
+    for name in options("experiment"):
+        text = (CONF / "experiment" / f"{name}.yaml").read_text()
+        assert text.startswith("# @package _global_"), name
+        assert train_config([f"experiment={name}"]).name == name
+
+
+def test_reference_model_matches_the_issue():
+    cfg = train_config(["experiment=multi30k_attention"])
+    enc, dec = cfg.model.encoder, cfg.model.decoder
+    assert (enc.cell.value, enc.layers, enc.bidirectional, enc.hidden_size) == ("lstm", 1, True, 128)
+    assert (dec.hidden_size, dec.attention.value, dec.input_feeding) == (256, "luong_general", True)
+    assert (enc.embedding_dim, dec.embedding_dim, enc.dropout, dec.dropout) == (256, 256, 0.2, 0.2)
+    assert (cfg.data.spm.joint, cfg.data.spm.vocab_size, cfg.data.spm.model_type.value) == (True, 8000, "unigram")
+    assert (cfg.trainer.batch_tokens, cfg.trainer.lr, cfg.trainer.clip_norm) == (4096, 1e-3, 1.0)
+    context = train_config(["experiment=multi30k_context"]).model.decoder
+    assert context.attention.value == "none"
+
+
+@pytest.mark.parametrize("override, key", [
+    ("model.encoder.dropout=1.5", "model.encoder.dropout"),
+    ("decoding.beam_size=0", "decoding.beam_size"),
+    ("data.spm.vocab_size=-5", "data.spm.vocab_size"),
+    ("trainer.lr=-1", "trainer.lr"),
+    ("trainer.select_on=nope", "trainer.select_on"),
+    ("model.decoder.input_feeding=true", "model.decoder.input_feeding"),  # on lstm_context: needs attention
+])
+def test_out_of_range_values_name_the_key(override, key):
+    base = ["model=lstm_context"] if "input_feeding" in override else []
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        train_config([*base, override])
+
+
+def test_wrong_enum_value_lists_allowed_values():
+    with pytest.raises(Exception) as info:
+        train_config(["model.encoder.cell=transformer"])
+    message = describe_composition_error(info.value)
+    assert message.startswith("model.encoder.cell:") and "lstm, gru, rnn" in message
+
+
+def test_tied_embeddings_need_equal_sizes():
+    with pytest.raises(ConfigError, match="tie_embeddings"):
+        to_typed(OmegaConf.create({"tie_embeddings": True, "embedding_dim": 64, "hidden_size": 128}),
+                 DecoderConfig)
+
+
+def test_conf_tree_has_the_documented_groups():
+    for path in ["train.yaml", "translate.yaml", "evaluate.yaml", "data/multi30k.yaml", "data/files.yaml",
+                 "data/toy_reverse.yaml", "model/lstm_context.yaml", "model/lstm_attention.yaml",
+                 "decoding/greedy.yaml", "decoding/beam.yaml", "decoding/sample.yaml", "task/single.yaml",
+                 "experiment/toy_reverse.yaml", "experiment/multi30k_context.yaml",
+                 "experiment/multi30k_attention.yaml"]:
+        assert Path(CONF / path).is_file(), path
