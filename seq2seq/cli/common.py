@@ -9,7 +9,7 @@ from typing import Callable, NoReturn, Type, TypeVar
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from seq2seq.config import describe_omegaconf_error, register_configs, to_typed
+from seq2seq.config import SCHEMAS, describe_omegaconf_error, register_configs, to_typed
 from seq2seq.errors import UserError
 
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
@@ -49,7 +49,8 @@ def precheck(config_name: str) -> None:
         return
     try:
         with initialize_config_dir(config_dir=CONF_DIR, version_base=None):
-            compose(config_name=config_name, overrides=args)
+            cfg = compose(config_name=config_name, overrides=args)
+        to_typed(cfg, SCHEMAS[config_name])
     except UserError as err:
         fail(str(err))
     except Exception as err:  # Hydra's and OmegaConf's composition errors

@@ -23,8 +23,7 @@ def run_train(cfg: TrainConfig, run_dir: Path) -> Dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(cfg, run_dir)
     trainer.resume()
-    if not trainer.finished:
-        trainer.train()
+    trainer.train()  # returns at once when the run already reached its stopping condition
     results = test_best(trainer, cfg, run_dir)
     tmp = run_dir / "results.json.tmp"
     tmp.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -27,7 +27,7 @@ from seq2seq.errors import CheckpointError, UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.model import Seq2Seq, build_model
 from seq2seq.text import Vocab
-from seq2seq.training.checkpoint import Checkpoints
+from seq2seq.training.checkpoint import Checkpoints, read_state
 from seq2seq.training.setup import pick_device, plain
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,6 @@ class Trainer:
         self.best_step = 0
         self.bad_validations = 0
         self.validated_step = -1
-        self.finished = False
         self.interrupted: str | None = None
         self.metrics_path = run_dir / "metrics.jsonl"
         counts = self.model.parameter_counts()
@@ -80,7 +79,7 @@ class Trainer:
 
     def state(self) -> Dict[str, Any]:
         return {**self.description(), "step": self.step, "elapsed": self.elapsed, "best_score": self.best_score,
-                "best_step": self.best_step, "bad_validations": self.bad_validations, "finished": self.finished,
+                "best_step": self.best_step, "bad_validations": self.bad_validations,
                 "validated_step": self.validated_step,
                 "iterators": {name: it.state_dict() for name, it in self.iterators.items()},
                 "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
@@ -90,16 +89,15 @@ class Trainer:
         latest = self.checkpoints.latest()
         if latest is None:
             return False
-        state = self.checkpoints.restore(latest, self.model, self.optimizer)
-        mine = self.description()
+        mine, theirs = self.description(), read_state(latest)
         for key in ("model", "tasks", "vocabs"):  # data may move (another root), the model may not
-            if state.get(key) != mine[key]:
+            if theirs.get(key) != mine[key]:
                 raise CheckpointError(f"{latest}: the run folder was trained with a different '{key}' config; "
                                       f"use the original settings or a new run folder (hydra.run.dir=...)")
+        state = self.checkpoints.restore(latest, self.model, self.optimizer)
         self.step, self.elapsed = state["step"], state["elapsed"]
         self.best_score, self.best_step = state["best_score"], state["best_step"]
-        self.bad_validations, self.finished = state["bad_validations"], state["finished"]
-        self.validated_step = state["validated_step"]
+        self.bad_validations, self.validated_step = state["bad_validations"], state["validated_step"]
         for name, it_state in state["iterators"].items():
             self.iterators[name].load_state_dict(it_state)
         if self.scheduler is not None and state["scheduler"] is not None:
@@ -132,7 +130,7 @@ class Trainer:
         bar = tqdm(total=t.max_steps or None, initial=self.step, disable=None if t.progress else True,
                    dynamic_ncols=True, unit="step")
         try:
-            while not self.finished:
+            while True:
                 reason = self.should_stop()
                 if reason:
                     log.info("stopping: %s", reason)
@@ -160,8 +158,6 @@ class Trainer:
                                           "saved; run the same command again to resume")
             if self.validated_step != self.step:
                 self.validate_and_select()
-            self.finished = True
-            self.save()
         finally:
             bar.close()
             for sig, handler in handlers.items():

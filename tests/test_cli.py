@@ -1,0 +1,119 @@
+"""The console commands end to end in a temporary folder, and their one-line errors for user mistakes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ROOT, TINY_TOY, run_cli
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    run = tmp_path_factory.mktemp("cli") / "run"
+    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=150", "trainer.validate_every=75",
+                      f"hydra.run.dir={run}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return run
+
+
+def test_train_writes_the_run_folder(trained):
+    for name in ("results.json", "train.log", "metrics.jsonl", ".hydra/config.yaml", "spm.in-out.model",
+                 "checkpoints/best/model.safetensors", "checkpoints/best/state.json", "checkpoints/latest"):
+        assert (trained / name).exists(), name
+    results = json.loads((trained / "results.json").read_text())
+    task = results["tasks"]["in-out"]
+    assert {"bleu", "chrf", "ter", "signature"} <= set(task)
+    assert results["parameters"]["encoders"]["in"] > 0 and results["parameters"]["decoders"]["out"] > 0
+    assert "validation step 75" in (trained / "train.log").read_text()
+
+
+def test_rerunning_a_finished_run_resumes_instead_of_retraining(trained):
+    before = (trained / "checkpoints" / "latest").read_text()
+    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=150", "trainer.validate_every=75",
+                      f"hydra.run.dir={trained}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert (trained / "checkpoints" / "latest").read_text() == before
+    assert "resumed from" in (trained / "train.log").read_text()
+
+
+@pytest.mark.parametrize("decoding", ["greedy", "beam", "sample"])
+def test_translate_keeps_one_line_per_line_and_empty_lines(trained, decoding):
+    source = "a b c\n\n   \nd e f g h\n"
+    result = run_cli(["seq2seq-translate", f"checkpoint={trained}", f"decoding={decoding}"], cwd=ROOT,
+                     stdin=source)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split("\n")
+    assert len(lines) == 5 and lines[-1] == ""  # four lines, each ended by a newline
+    assert lines[1] == "" and lines[2] == ""
+    assert lines[0] and lines[3]
+
+
+def test_translate_files_and_n_best(trained, tmp_path):
+    (tmp_path / "in.txt").write_text("a b c\nd e\n", encoding="utf-8")
+    result = run_cli(["seq2seq-translate", f"checkpoint={trained}", f"input={tmp_path / 'in.txt'}",
+                      f"output={tmp_path / 'out.txt'}", "decoding=beam", "decoding.n_best=3"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    rows = (tmp_path / "out.txt").read_text(encoding="utf-8").splitlines()
+    assert [r.split(" ||| ")[0] for r in rows] == ["0", "0", "0", "1", "1", "1"]
+    scores = [float(r.split(" ||| ")[2]) for r in rows[:3]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_evaluate_scores_files_and_checkpoints(trained, tmp_path):
+    ref = trained / "data" / "test.out"
+    hyp = next(trained.glob("test.in-out.hyp.out"))
+    out = tmp_path / "scores.json"
+    result = run_cli(["seq2seq-evaluate", f"ref={ref}", f"hyp={hyp}", f"json={out}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "BLEU" in result.stdout and "nrefs:1|case:mixed" in result.stdout and "chrF" in result.stdout
+    scores = json.loads(out.read_text())[hyp.name]
+    results = json.loads((trained / "results.json").read_text())["tasks"]["in-out"]
+    assert scores["bleu"] == results["bleu"] and scores["chrf"] == results["chrf"]
+    from_checkpoint = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy"], cwd=ROOT)
+    assert from_checkpoint.returncode == 0, from_checkpoint.stderr
+    assert "TER" in from_checkpoint.stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["seq2seq-train", "trainer.foo=1"], "trainer.foo"),
+    (["seq2seq-train", "model.encoder.cell=transformer"], "expected one of [lstm, gru, rnn]"),
+    (["seq2seq-train", "model.encoder.dropout=1.5"], "model.encoder.dropout: must be in [0, 1)"),
+    (["seq2seq-train", "trainer.max_steps=many"], "trainer.max_steps"),
+    (["seq2seq-train", "model=transformer"], "available options in 'model': gru_bahdanau"),
+    (["seq2seq-train", "data=files"], ": a value is required (give data."),
+    (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=0"], "decoding.beam_size: must be >= 1"),
+    (["seq2seq-train", "data.spm.vocab_size=-3"], "data.spm.vocab_size"),
+    (["seq2seq-evaluate", "hyps=[a.txt]"], "ref: a reference file is needed"),
+])
+def test_config_mistakes_fail_before_work_with_one_line(tmp_path, args, needle):
+    result = run_cli([*args, f"hydra.run.dir={tmp_path / 'run'}"] if args[0] == "seq2seq-train" else args,
+                     cwd=tmp_path)
+    assert result.returncode == 2
+    assert needle in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert not (tmp_path / "run").exists()  # no work started
+
+
+def test_data_mistakes_name_the_file(tmp_path):
+    (tmp_path / "train.en").write_text("a b\nc d\n", encoding="utf-8")
+    (tmp_path / "train.de").write_text("x y\n", encoding="utf-8")
+    base = ["seq2seq-train", "data=files", f"data.root={tmp_path}", "data.train=train", "data.valid=dev",
+            "data.test=test", "data.src=en", "data.tgt=de", f"hydra.run.dir={tmp_path / 'run'}"]
+    result = run_cli(base, cwd=tmp_path)
+    assert result.returncode == 2 and "train.en has 2 lines but" in result.stderr and "has 1" in result.stderr
+    (tmp_path / "train.de").write_bytes(b"x y\n\xc3\x28 broken\n")
+    result = run_cli(base, cwd=tmp_path)
+    assert result.returncode == 2 and "train.de:2: invalid UTF-8" in result.stderr
+    (tmp_path / "train.de").write_text("x y\nz w\n", encoding="utf-8")
+    result = run_cli(base, cwd=tmp_path)
+    assert result.returncode == 2 and "dev.en: file not found" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_unequal_hypothesis_and_reference_is_one_line(tmp_path):
+    (tmp_path / "ref.txt").write_text("a\nb\n", encoding="utf-8")
+    (tmp_path / "hyp.txt").write_text("a\n", encoding="utf-8")
+    result = run_cli(["seq2seq-evaluate", "ref=ref.txt", "hyp=hyp.txt"], cwd=tmp_path)
+    assert result.returncode == 2 and "hyp.txt has 1 lines but the reference has 2" in result.stderr

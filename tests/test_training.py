@@ -1,0 +1,120 @@
+"""Training: the toy task converges, a killed run resumes exactly, bad losses and checkpoints fail clearly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from seq2seq.errors import CheckpointError
+from seq2seq.inference import load_trained
+from seq2seq.training.run import run_train
+from seq2seq.training.trainer import Trainer, TrainingStopped
+
+from conftest import ROOT, TINY_TOY, run_cli, train_config
+
+
+def test_toy_reversal_converges(tmp_path):
+    """The shipped toy_reverse experiment must reach test BLEU >= 95."""
+    cfg = train_config(["experiment=toy_reverse", "trainer.progress=false"])
+    results = run_train(cfg, tmp_path)
+    assert results["tasks"]["in-out"]["bleu"] >= 95, results
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["tasks"]["in-out"]["signature"].startswith("nrefs:1|case:mixed")
+    assert set(saved["parameters"]["encoders"]) == {"in"} and set(saved["parameters"]["decoders"]) == {"out"}
+
+
+def _weights(run: Path):
+    latest = (run / "checkpoints" / "latest").read_text().strip()
+    return load_file(str(run / "checkpoints" / latest / "model.safetensors")), latest
+
+
+def test_a_killed_run_resumes_to_exactly_the_same_weights(tmp_path):
+    args = ["seq2seq-train", *TINY_TOY, "trainer.max_steps=60", "trainer.checkpoint_every=10",
+            "trainer.validate_every=30", "model.encoder.dropout=0.3", "model.decoder.dropout=0.3"]
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    done = run_cli([*args, f"hydra.run.dir={straight}"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+
+    module = [sys.executable, "-m", "seq2seq.cli.train", *args[1:], f"hydra.run.dir={killed}"]
+    process = subprocess.Popen(module, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pointer = killed / "checkpoints" / "latest"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (pointer.is_file() and pointer.read_text().strip() >= "step_0000020"):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    interrupted_at = pointer.read_text().strip()
+    assert "step_0000020" <= interrupted_at < "step_0000060"
+    resumed = run_cli([*args, f"hydra.run.dir={killed}"], cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+
+    (a, name_a), (b, name_b) = _weights(straight), _weights(killed)
+    assert name_a == name_b == "step_0000060"
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    # the optimiser moments and RNG state too
+    ta = load_file(str(straight / "checkpoints" / name_a / "training.safetensors"))
+    tb = load_file(str(killed / "checkpoints" / name_b / "training.safetensors"))
+    for key in ta:
+        assert torch.equal(ta[key], tb[key]), key
+    # seeded sampling from both runs gives the same translations
+    source = "a b c d\ne f g\n"
+    outputs = [run_cli(["seq2seq-translate", f"checkpoint={run}", "decoding=sample"], cwd=tmp_path, stdin=source)
+               for run in (straight, killed)]
+    assert outputs[0].returncode == 0, outputs[0].stderr
+    assert outputs[0].stdout == outputs[1].stdout
+
+
+def test_non_finite_loss_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    cfg = train_config([*TINY_TOY, "trainer.max_steps=30", "trainer.checkpoint_every=5",
+                        "trainer.validate_every=100"])
+    trainer = Trainer(cfg, tmp_path)
+    real_loss = trainer.model.loss
+
+    def poisoned(task, batch, label_smoothing=0.0):
+        loss = real_loss(task, batch, label_smoothing)
+        return loss * float("nan") if trainer.step >= 12 else loss
+
+    monkeypatch.setattr(trainer.model, "loss", poisoned)
+    with pytest.raises(TrainingStopped, match=r"non-finite loss at step 13 .* last good checkpoint is step_0000010"):
+        trainer.train()
+    assert (tmp_path / "checkpoints" / "step_0000010" / "model.safetensors").is_file()
+
+
+def test_resume_refuses_a_different_architecture(tmp_path):
+    cfg = train_config([*TINY_TOY, "trainer.max_steps=5", "trainer.checkpoint_every=5"])
+    run_train(cfg, tmp_path)
+    other = train_config([*TINY_TOY, "trainer.max_steps=10", "model.decoder.hidden_size=48"])
+    with pytest.raises(CheckpointError, match="different 'model' config"):
+        Trainer(other, tmp_path).resume()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda best: (best / "model.safetensors").write_bytes(b"\x00" * 100), "corrupt or truncated"),
+    (lambda best: (best / "model.safetensors").write_bytes(
+        (best / "model.safetensors").read_bytes()[:5000]), "corrupt or truncated"),
+    (lambda best: (best / "state.json").write_text('{"format": 99, "version": "9.0"}'), "format 99"),
+    (lambda best: (best / "state.json").write_text("not json"), "corrupt checkpoint state"),
+])
+def test_damaged_checkpoints_give_one_clear_error(tmp_path, damage, message):
+    cfg = train_config([*TINY_TOY, "trainer.max_steps=5", "trainer.checkpoint_every=5"])
+    run_train(cfg, tmp_path)
+    damage(tmp_path / "checkpoints" / "best")
+    with pytest.raises(CheckpointError, match=message):
+        load_trained(tmp_path, torch.device("cpu"))
+
+
+def test_a_folder_without_checkpoint_is_a_clear_cli_error(tmp_path):
+    result = run_cli(["seq2seq-translate", f"checkpoint={tmp_path}"], cwd=ROOT, stdin="a b\n")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "no checkpoint found" in result.stderr
+    assert "Traceback" not in result.stderr
