@@ -142,8 +142,7 @@ class Decoder(nn.Module):
         if self.bahdanau:
             context, weights = self.attention(state.h[-1].unsqueeze(1), memory.keys, memory.states, memory.mask)
             parts.append(context.squeeze(1))
-        rnn_out, hidden = self.rnn(torch.cat(parts, dim=-1).unsqueeze(1), state.rnn_state)  # [B, 1, H]
-        h, c = hidden if isinstance(hidden, tuple) else (hidden, None)
+        rnn_out, h, c = self._recur(torch.cat(parts, dim=-1), state)  # [B, 1, H]
         if self.bahdanau:
             pieces = [rnn_out.squeeze(1), context.squeeze(1)]
             if self.cfg.feed_context:
@@ -153,6 +152,24 @@ class Decoder(nn.Module):
             out, weights = self._combine(rnn_out, memory, 1, with_weights=True)
             out, weights = out.squeeze(1), None if weights is None else weights.squeeze(1)
         return out, DecoderState(h, c, out if self.cfg.input_feeding else None), weights
+
+    def _recur(self, inputs: torch.Tensor, state: DecoderState):
+        """One RNN step: inputs [B, In] -> output [B, 1, H], h and c [L, B, H].
+
+        A one-layer LSTM step is written out (two matrix products and the gates): per-step calls of the fused
+        nn.LSTM cost more on CPU than the arithmetic, most of all in the backward pass.
+        """
+        if self.cfg.cell == Cell.lstm and self.cfg.layers == 1:
+            rnn = self.rnn
+            gates = torch.addmm(torch.addmm(rnn.bias_ih_l0 + rnn.bias_hh_l0, inputs, rnn.weight_ih_l0.t()),
+                                state.h[0], rnn.weight_hh_l0.t())  # [B, 4H] in nn.LSTM's order i, f, g, o
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * state.c[0] + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            return h.unsqueeze(1), h.unsqueeze(0), c.unsqueeze(0)
+        rnn_out, hidden = self.rnn(inputs.unsqueeze(1), state.rnn_state)
+        h, c = hidden if isinstance(hidden, tuple) else (hidden, None)
+        return rnn_out, h, c
 
     def _combine(self, rnn_out: torch.Tensor, memory: Memory, steps: int, with_weights: bool = False):
         """Luong-style output: tanh(W [h_t; c_t (attention); context (Cho)]) over [B, T, H] RNN outputs."""
