@@ -19,13 +19,13 @@ def trained(tmp_path_factory):
 
 
 def test_train_writes_the_run_folder(trained):
-    for name in ("results.json", "train.log", "metrics.jsonl", ".hydra/config.yaml", "spm.in-out.model",
+    for name in ("results.json", "train.log", "metrics.jsonl", ".hydra/config.yaml", "spm.in-reverse.model",
                  "checkpoints/best/model.safetensors", "checkpoints/best/state.json", "checkpoints/latest"):
         assert (trained / name).exists(), name
     results = json.loads((trained / "results.json").read_text())
-    task = results["tasks"]["in-out"]
+    task = results["tasks"]["in-reverse"]
     assert {"bleu", "chrf", "ter", "signature"} <= set(task)
-    assert results["parameters"]["encoders"]["in"] > 0 and results["parameters"]["decoders"]["out"] > 0
+    assert results["parameters"]["encoders"]["in"] > 0 and results["parameters"]["decoders"]["reverse"] > 0
     assert "validation step 75" in (trained / "train.log").read_text()
 
 
@@ -62,14 +62,14 @@ def test_translate_files_and_n_best(trained, tmp_path):
 
 
 def test_evaluate_scores_files_and_checkpoints(trained, tmp_path):
-    ref = trained / "data" / "test.out"
-    hyp = next(trained.glob("test.in-out.hyp.out"))
+    ref = trained / "data" / "test.reverse"
+    hyp = next(trained.glob("test.in-reverse.hyp.reverse"))
     out = tmp_path / "scores.json"
     result = run_cli(["seq2seq-evaluate", f"ref={ref}", f"hyp={hyp}", f"json={out}"], cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "BLEU" in result.stdout and "nrefs:1|case:mixed" in result.stdout and "chrF" in result.stdout
     scores = json.loads(out.read_text())[hyp.name]
-    results = json.loads((trained / "results.json").read_text())["tasks"]["in-out"]
+    results = json.loads((trained / "results.json").read_text())["tasks"]["in-reverse"]
     assert scores["bleu"] == results["bleu"] and scores["chrf"] == results["chrf"]
     from_checkpoint = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy"], cwd=ROOT)
     assert from_checkpoint.returncode == 0, from_checkpoint.stderr

@@ -23,7 +23,6 @@ from seq2seq.config.schema import (
     Strategy,
     TaskConfig,
     ToyConfig,
-    ToyTask,
     TrainConfig,
     TrainerConfig,
     TranslateConfig,
@@ -33,7 +32,7 @@ from seq2seq.errors import ConfigError
 __all__ = [
     "AttentionType", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig", "EncoderConfig",
     "EvaluateConfig", "ModelConfig", "Schedule", "SentencePieceConfig", "SpmType", "Strategy", "TaskConfig",
-    "ToyConfig", "ToyTask", "TrainConfig", "TrainerConfig", "TranslateConfig", "register_configs", "to_typed",
+    "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "register_configs", "to_typed",
 ]
 
 # Schemas named in the YAML files' defaults lists (`- /schema/model@_here_`); registered once by the CLI.

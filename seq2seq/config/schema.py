@@ -51,12 +51,6 @@ class Strategy(Enum):
     sample = "sample"
 
 
-class ToyTask(Enum):
-    reverse = "reverse"
-    copy = "copy"
-    sort = "sort"
-
-
 def check(ok: bool, key: str, message: str) -> None:
     if not ok:
         raise ConfigError(f"{key}: {message}")
@@ -72,9 +66,9 @@ def check_probability(value: float, key: str) -> None:
 
 @dataclass
 class ToyConfig:
-    """A generated task: random token sequences mapped to their reversal (or copy), seeded."""
+    """Generated data: random symbol sequences (language `in`), the same sequences in another alphabet (`alt`),
+    and their transformations as target languages `reverse`, `copy` and `sort`; seeded."""
 
-    task: ToyTask = ToyTask.reverse
     symbols: int = 20
     min_length: int = 3
     max_length: int = 12

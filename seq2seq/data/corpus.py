@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 from seq2seq.config import DataConfig, TaskConfig
-from seq2seq.data.files import clean_line, find_file, generate_toy, read_lines, read_parallel
-from seq2seq.errors import DataError
+from seq2seq.data.files import TOY_LANGUAGES, clean_line, find_file, generate_toy, read_lines, read_parallel
+from seq2seq.errors import ConfigError, DataError
 from seq2seq.text import Vocab, train_sentencepiece, vocab_files
 
 log = logging.getLogger(__name__)
@@ -19,8 +19,8 @@ def data_folder(cfg: DataConfig, run_dir: Path) -> Path:
     """Where the split files are: generated into the run folder for a toy task, else ROOT/DIR."""
     if cfg.toy is not None:
         folder = run_dir / "data"
-        if not (folder / f"test.{cfg.tgt}").is_file():
-            generate_toy(folder, cfg.toy, cfg.src, cfg.tgt)
+        if not (folder / f"test.{TOY_LANGUAGES[-1]}").is_file():
+            generate_toy(folder, cfg.toy)
         return folder
     root = Path(cfg.root).expanduser()
     if not root.is_dir():
@@ -71,7 +71,21 @@ def load_vocabs(cfg: DataConfig, tasks: Sequence[TaskConfig], train_text: Dict[s
                 text = [line for other in languages if files[other] == name for line in train_text[other]]
                 by_file[name] = train_sentencepiece(text, path, cfg.spm, seed)
         vocabs[lang] = by_file[name]
+    check_shared_vocabs(tasks, files)
     return vocabs
+
+
+def check_shared_vocabs(tasks: Sequence[TaskConfig], files: Dict[str, str]) -> None:
+    """An encoder (decoder) shared by tasks reads (writes) one vocabulary: its languages must share a model."""
+    for side, lang_of in (("encoder", lambda t: t.src), ("decoder", lambda t: t.tgt)):
+        models: Dict[str, Dict[str, str]] = {}
+        for task in tasks:
+            models.setdefault(getattr(task, side), {})[lang_of(task)] = files[lang_of(task)]
+        for name, by_lang in models.items():
+            if len(set(by_lang.values())) > 1:
+                raise ConfigError(f"tasks: {side} '{name}' is shared by languages {sorted(by_lang)} with separate "
+                                  "SentencePiece models; set data.spm.joint=true or give each language its own "
+                                  f"{side}")
 
 
 @dataclass

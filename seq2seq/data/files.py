@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import IO, Iterator, List, Tuple
 
-from seq2seq.config import ToyConfig, ToyTask
+from seq2seq.config import ToyConfig
 from seq2seq.errors import DataError
 
 # Zero-width characters carry no text but split SentencePiece pieces; tabs would break TSV-minded tools downstream.
@@ -75,13 +75,18 @@ def write_lines(path: Path, lines: List[str]) -> None:
     tmp.replace(path)
 
 
-def generate_toy(folder: Path, cfg: ToyConfig, src: str, tgt: str) -> None:
-    """Write train/val/test files of a generated task: random symbol sequences and their transformation."""
+TOY_LANGUAGES = ("in", "alt", "reverse", "copy", "sort")
+
+
+def generate_toy(folder: Path, cfg: ToyConfig) -> None:
+    """Write train/val/test files of the generated languages (see ToyConfig), line-aligned like Multi30k."""
     rng = random.Random(cfg.seed)
-    alphabet = [f"{chr(ord('a') + i % 26)}{i // 26 or ''}" for i in range(cfg.symbols)]
-    transform = {ToyTask.reverse: lambda s: s[::-1], ToyTask.copy: lambda s: s, ToyTask.sort: sorted}[cfg.task]
+    lower = [f"{chr(ord('a') + i % 26)}{i // 26 or ''}" for i in range(cfg.symbols)]
+    upper = {symbol: symbol.upper() for symbol in lower}
     for split, size in (("train", cfg.train_size), ("val", cfg.valid_size), ("test", cfg.test_size)):
-        sources = [[rng.choice(alphabet) for _ in range(rng.randint(cfg.min_length, cfg.max_length))]
+        sources = [[rng.choice(lower) for _ in range(rng.randint(cfg.min_length, cfg.max_length))]
                    for _ in range(size)]
-        write_lines(folder / f"{split}.{src}", [" ".join(s) for s in sources])
-        write_lines(folder / f"{split}.{tgt}", [" ".join(transform(s)) for s in sources])
+        sides = {"in": sources, "alt": [[upper[s] for s in seq] for seq in sources],
+                 "reverse": [seq[::-1] for seq in sources], "copy": sources, "sort": [sorted(s) for s in sources]}
+        for lang in TOY_LANGUAGES:
+            write_lines(folder / f"{split}.{lang}", [" ".join(seq) for seq in sides[lang]])

@@ -1,0 +1,101 @@
+"""Multi-task training: shared modules, mixing, the one-task case, presets, task choice at translation time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from seq2seq.errors import ConfigError, UserError
+from seq2seq.inference import load_trained
+from seq2seq.training.checkpoint import load_weights
+from seq2seq.training.run import run_train
+from seq2seq.training.trainer import Trainer
+
+from conftest import ROOT, TINY_TOY, train_config
+
+DATA = Path(os.environ.get("SEQ2SEQ_DATA", ROOT.parent / "shared" / "data"))
+
+
+def test_a_shared_encoder_is_one_module_trained_by_every_task(tmp_path):
+    cfg = train_config([*TINY_TOY, "experiment=toy_shared_encoder", "trainer.max_steps=1"])
+    trainer = Trainer(cfg, tmp_path)
+    model = trainer.model
+    assert list(model.encoders) == ["in"] and sorted(model.decoders) == ["copy", "reverse"]
+    assert model.parts("in-reverse")[0] is model.parts("in-copy")[0]
+    for task, used, unused in (("in-reverse", "reverse", "copy"), ("in-copy", "copy", "reverse")):
+        model.zero_grad(set_to_none=True)
+        model.loss(task, next(trainer.iterators[task])).backward()
+        assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.encoders["in"].parameters()
+                   if p.requires_grad and p.dim() > 1)
+        assert all(p.grad is not None for p in model.decoders[used].parameters())
+        assert all(p.grad is None for p in model.decoders[unused].parameters())
+
+
+def test_a_shared_decoder_serves_two_encoders(tmp_path):
+    cfg = train_config([*TINY_TOY, "experiment=toy_shared_decoder", "trainer.max_steps=1"])
+    model = Trainer(cfg, tmp_path).model
+    assert sorted(model.encoders) == ["alt", "in"] and list(model.decoders) == ["reverse"]
+    assert model.parts("in-reverse")[1] is model.parts("alt-reverse")[1]
+    counts = model.parameter_counts()
+    assert counts["total"] == sum(counts["encoders"].values()) + sum(counts["decoders"].values())
+
+
+def test_a_one_task_list_is_exactly_the_single_pair_run(tmp_path):
+    single = train_config([*TINY_TOY, "trainer.max_steps=20", "trainer.validate_every=20"])
+    explicit = train_config([*TINY_TOY, "trainer.max_steps=20", "trainer.validate_every=20",
+                             "tasks=[{name: in-reverse, src: in, tgt: reverse, encoder: in, decoder: reverse}]"])
+    a = run_train(single, tmp_path / "a")
+    b = run_train(explicit, tmp_path / "b")
+    assert a["tasks"] == b["tasks"]
+    weights = [Trainer(c, tmp_path / n).model for c, n in ((single, "a"), (explicit, "b"))]
+    for run, model in zip(("a", "b"), weights):
+        load_weights(model, tmp_path / run / "checkpoints" / "best")
+    for (name, p), (_, q) in zip(weights[0].named_parameters(), weights[1].named_parameters()):
+        assert torch.equal(p, q), name
+
+
+def test_trained_task_frequencies_follow_the_mixing_ratios(tmp_path):
+    cfg = train_config([*TINY_TOY, "experiment=toy_shared_encoder", "trainer.max_steps=1",
+                        "tasks.0.mixing_ratio=3.0"])
+    trainer = Trainer(cfg, tmp_path)
+    picks = [trainer.sampler.task_at(step) for step in range(1, 8001)]
+    assert abs(picks.count("in-reverse") / len(picks) - 0.75) < 0.02
+
+
+def test_shared_modules_need_one_vocabulary(tmp_path):
+    cfg = train_config([*TINY_TOY, "experiment=toy_shared_decoder", "data.spm.joint=false"])
+    cfg.tasks[1].decoder = "reverse"
+    cfg.tasks[1].encoder = "in"  # in and alt read by one encoder with separate SentencePiece models
+    with pytest.raises(ConfigError, match="encoder 'in' is shared by languages"):
+        Trainer(cfg, tmp_path)
+
+
+@pytest.mark.parametrize("experiment", ["toy_shared_encoder", "toy_shared_decoder"])
+def test_toy_multitask_presets_reach_bleu_90_on_every_task(tmp_path, experiment):
+    results = run_train(train_config([f"experiment={experiment}", "trainer.progress=false"]), tmp_path)
+    assert len(results["tasks"]) == 2
+    for task, scores in results["tasks"].items():
+        assert scores["bleu"] >= 90, (task, scores)
+    trained = load_trained(tmp_path, torch.device("cpu"))
+    with pytest.raises(UserError, match=r"choose one with task=NAME"):
+        trained.task(None)
+    with pytest.raises(UserError, match=r"'nope' is not in this checkpoint; available tasks"):
+        trained.task("nope")
+    assert trained.task(None, src="in", tgt="reverse").name == "in-reverse"
+
+
+@pytest.mark.skipif(not (DATA / "multi30k").is_dir(), reason="Multi30k not under SEQ2SEQ_DATA")
+@pytest.mark.parametrize("experiment", ["multi30k_one_to_many", "multi30k_many_to_one", "multi30k_many_to_many"])
+def test_multi30k_presets_train_a_few_steps(tmp_path, experiment):
+    cfg = train_config([f"experiment={experiment}", f"data.root={DATA}", "data.spm.vocab_size=300",
+                        "data.valid_max_sentences=8", "model.encoder.hidden_size=16",
+                        "model.decoder.hidden_size=32", "model.encoder.embedding_dim=16",
+                        "model.decoder.embedding_dim=16", "trainer.batch_tokens=400", "trainer.max_steps=4",
+                        "trainer.validate_every=4", "trainer.progress=false"])
+    trainer = Trainer(cfg, tmp_path)
+    trainer.train()
+    assert trainer.step == 4 and trainer.best_score is not None
+    assert len(trainer.model.tasks) == len(cfg.tasks) >= 3

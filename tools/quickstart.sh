@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install, prepare Multi30k (SentencePiece is trained inside the run), train the
+# reference model for MINUTES (default 10) on the CPU, translate test_2016_flickr with beam search, score it.
+#   SEQ2SEQ_DATA=../shared/data bash tools/quickstart.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SEQ2SEQ_DATA="${SEQ2SEQ_DATA:-../shared/data}"
+RUN="${RUN:-runs/quickstart}"
+MINUTES="${MINUTES:-10}"
+TEST="$SEQ2SEQ_DATA/multi30k/test_2016_flickr"
+
+pip install torch==2.13.0 -e .
+seq2seq-train experiment=multi30k_attention trainer.max_minutes="$MINUTES" hydra.run.dir="$RUN"
+seq2seq-translate checkpoint="$RUN" decoding=beam input="$TEST.en.gz" output="$RUN/test_2016_flickr.beam5.de"
+seq2seq-evaluate ref="$TEST.de.gz" hyp="$RUN/test_2016_flickr.beam5.de" json="$RUN/scores.json"
