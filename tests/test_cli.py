@@ -68,7 +68,7 @@ def test_evaluate_scores_files_and_checkpoints(trained, tmp_path):
     result = run_cli(["seq2seq-evaluate", f"ref={ref}", f"hyp={hyp}", f"json={out}"], cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "BLEU" in result.stdout and "nrefs:1|case:mixed" in result.stdout and "chrF" in result.stdout
-    scores = json.loads(out.read_text())[hyp.name]
+    scores = json.loads(out.read_text())[hyp.stem]
     results = json.loads((trained / "results.json").read_text())["tasks"]["in-reverse"]
     assert scores["bleu"] == results["bleu"] and scores["chrf"] == results["chrf"]
     from_checkpoint = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy"], cwd=ROOT)
@@ -116,4 +116,4 @@ def test_unequal_hypothesis_and_reference_is_one_line(tmp_path):
     (tmp_path / "ref.txt").write_text("a\nb\n", encoding="utf-8")
     (tmp_path / "hyp.txt").write_text("a\n", encoding="utf-8")
     result = run_cli(["seq2seq-evaluate", "ref=ref.txt", "hyp=hyp.txt"], cwd=tmp_path)
-    assert result.returncode == 2 and "hyp.txt has 1 lines but the reference has 2" in result.stderr
+    assert result.returncode == 2 and "hyp has 1 lines but the reference has 2" in result.stderr

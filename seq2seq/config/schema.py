@@ -286,12 +286,20 @@ class TranslateConfig:
 @dataclass
 class EvaluateConfig:
     ref: str | None = None
-    hyps: List[str] = field(default_factory=list)
+    hyps: List[str] = field(default_factory=list)  # systems, named by their file stems
     hyp: str | None = None  # shorthand for a single hypothesis file
+    src: str | None = None  # source of the test set: length buckets by source length, examples
     checkpoint: str | None = None  # translate the test set with this run first
+    sweep: str | None = None  # a `seq2seq-train -m` sweep folder: compare all its runs
     task: str | None = None
     split: str = "test"
+    baseline: str | None = None  # tested against the others (default: the first system; sweeps: the best run)
+    out: str | None = None  # report folder (report.md, report.html, report.json, figures)
     json: str | None = None  # write the scores here
+    bootstrap: int = 1000  # resamples for the confidence intervals
+    trials: int = 1000  # approximate-randomization trials for the p-values
+    examples: int = 5  # best, worst and random example sentences shown
+    attention_plots: int = 3  # heatmaps for a checkpoint with attention
     device: str = "auto"
     threads: int = 0
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
@@ -299,6 +307,11 @@ class EvaluateConfig:
     def __post_init__(self) -> None:
         if self.hyp is not None:
             self.hyps = [*self.hyps, self.hyp]
-        check(bool(self.hyps) or self.checkpoint is not None, "hyps",
-              "give hypothesis files (hyp=FILE or hyps=[A,B]) with ref=FILE, or checkpoint=RUN_DIR")
+        given = sum([bool(self.hyps), self.checkpoint is not None, self.sweep is not None])
+        check(given == 1, "hyps",
+              "give hypothesis files (hyp=FILE or hyps=[A,B]) with ref=FILE, or checkpoint=RUN_DIR, or sweep=DIR")
         check(not self.hyps or self.ref is not None, "ref", "a reference file is needed to score hyps")
+        for name in ("bootstrap", "trials"):
+            check(getattr(self, name) >= 10, name, f"must be >= 10, got {getattr(self, name)}")
+        check(self.examples >= 0, "examples", "must be >= 0")
+        check(self.attention_plots >= 0, "attention_plots", "must be >= 0")

@@ -1,43 +1,140 @@
-"""`seq2seq-evaluate`: score hypothesis files against a reference, or translate a test set with a run first."""
+"""`seq2seq-evaluate`: score hypothesis files, a trained run (translating its test set first) or a whole sweep,
+printing sacrebleu scores with signatures and, with out=DIR, writing a comparison report."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
-from seq2seq.config import EvaluateConfig
+import torch
+import yaml
+from sacrebleu.metrics import BLEU
+
+from seq2seq.config import DataConfig, DecodingConfig, EvaluateConfig, Strategy, TaskConfig, to_typed
 from seq2seq.data.corpus import read_split
-from seq2seq.data.files import read_lines, write_lines
+from seq2seq.data.files import clean_line, read_lines, write_lines
+from seq2seq.errors import DataError
+from seq2seq.evaluation.report import Systems, name_systems, read_curves, write_report
 from seq2seq.evaluation.scores import corpus_scores, format_scores
-from seq2seq.inference import load_trained, make_translator
+from seq2seq.inference import Trained, load_trained, make_translator
+from seq2seq.training.checkpoint import find_checkpoint, read_state
 from seq2seq.training.setup import pick_device
 
 
-def translate_test_set(cfg: EvaluateConfig) -> Dict[str, Any]:
-    """Translate the run's `cfg.split` test split; returns {name: (hyps, refs)} with the hypothesis file written."""
+def _test_prefix(cfg: EvaluateConfig, data: DataConfig) -> str:
+    return data.test if cfg.split == "test" else cfg.split
+
+
+def attention_examples(trained: Trained, task: TaskConfig, sources: List[str], cfg: EvaluateConfig,
+                       device: torch.device) -> List[Dict[str, Any]]:
+    """Greedy attention weights for the first few non-empty test sentences (empty when the model has none)."""
+    if trained.model.decoders[task.decoder].attention is None or cfg.attention_plots == 0:
+        return []
+    translator = make_translator(trained, task, DecodingConfig(strategy=Strategy.greedy), device)
+    lines = [(i, clean_line(s)) for i, s in enumerate(sources) if clean_line(s)][:cfg.attention_plots]
+    src_vocab, tgt_vocab = trained.vocabs[task.src], trained.vocabs[task.tgt]
+    ids = src_vocab.encode([s for _, s in lines])
+    found = translator.search(ids, keep_attention=True)
+    return [{"line": i + 1, "source": src_vocab.pieces(src), "target": [*tgt_vocab.pieces(h[0].tokens), "</s>"],
+             "weights": h[0].attention.tolist()} for (i, _), src, h in zip(lines, ids, found)]
+
+
+def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
+    """Translate the run's test split for each task asked for (all tasks of a multi-task run by default)."""
     device = pick_device(cfg.device, cfg.threads)
-    run = Path(cfg.checkpoint)
-    trained = load_trained(run, device)
-    task = trained.task(cfg.task)
+    trained = load_trained(Path(cfg.checkpoint), device)
     run_dir = trained.folder.parent.parent
-    prefix = cfg.split if cfg.split != "test" else trained.data.test
-    src, ref = read_split(trained.data, task, prefix, run_dir)
-    hyps = make_translator(trained, task, cfg.decoding, device).translate_lines(src)
-    write_lines(run_dir / f"{prefix}.{task.name}.{cfg.decoding.strategy.value}.{task.tgt}", hyps)
-    return {task.name: (hyps, ref)}
+    tasks = [trained.task(cfg.task)] if cfg.task or len(trained.tasks) == 1 else trained.tasks
+    result = {}
+    for task in tasks:
+        prefix = _test_prefix(cfg, trained.data)
+        src, ref = read_split(trained.data, task, prefix, run_dir)
+        hyps = make_translator(trained, task, cfg.decoding, device).translate_lines(src)
+        write_lines(run_dir / f"{prefix}.{task.name}.{cfg.decoding.strategy.value}.{task.tgt}", hyps)
+        curves = {run_dir.name: read_curves(run_dir, task.name)} if (run_dir / "metrics.jsonl").is_file() else {}
+        result[task.name] = Systems([task.name], {task.name: hyps}, ref, src, curves,
+                                    attention=attention_examples(trained, task, src, cfg, device))
+    return result
+
+
+def _overrides(run: Path) -> Dict[str, str]:
+    path = run / ".hydra" / "overrides.yaml"
+    items = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else []
+    return dict(item.split("=", 1) for item in items or [] if "=" in item)
+
+
+def from_sweep(cfg: EvaluateConfig) -> Dict[str, Systems]:
+    """Every finished run of a multirun folder as one system; config differences become columns."""
+    folder = Path(cfg.sweep)
+    runs = sorted((p for p in folder.iterdir() if (p / "results.json").is_file()) if folder.is_dir() else [],
+                  key=lambda p: (len(p.name), p.name))
+    if not runs:
+        raise DataError(f"{folder}: no finished runs of a sweep here (no */results.json)")
+    overrides = {run.name: _overrides(run) for run in runs}
+    varying = sorted({k for o in overrides.values() for k in o
+                      if len({o2.get(k) for o2 in overrides.values()}) > 1})
+    systems: Systems | None = None
+    for run in runs:
+        state = read_state(find_checkpoint(run))
+        data = to_typed(state["data"], DataConfig)
+        tasks = [to_typed(t, TaskConfig) for t in state["tasks"]]
+        task = next((t for t in tasks if t.name == cfg.task), tasks[0])
+        prefix = _test_prefix(cfg, data)
+        src, ref = read_split(data, task, prefix, run)
+        hyp_file = run / f"{prefix}.{task.name}.hyp.{task.tgt}"
+        if not hyp_file.is_file():
+            raise DataError(f"{hyp_file}: test translation missing; rerun the training command for {run}")
+        name = f"run {run.name}"
+        if systems is None:
+            systems = Systems([], {}, ref, src)
+        elif ref != systems.refs:
+            raise DataError(f"{run}: its test set differs from the other runs'; a sweep report needs one test set")
+        systems.names.append(name)
+        systems.hyps[name] = read_lines(hyp_file)
+        systems.curves[name] = read_curves(run, task.name)
+        systems.columns[name] = {k: overrides[run.name].get(k, "") for k in varying}
+    return {task.name: systems}
+
+
+def from_files(cfg: EvaluateConfig) -> Dict[str, Systems]:
+    names = name_systems(cfg.hyps)
+    refs = read_lines(Path(cfg.ref))
+    srcs = read_lines(Path(cfg.src)) if cfg.src else None
+    hyps = {name: read_lines(Path(path)) for name, path in zip(names, cfg.hyps)}
+    return {"": Systems(names, hyps, refs, srcs)}
 
 
 def run_evaluate(cfg: EvaluateConfig) -> Dict[str, Any]:
-    if cfg.checkpoint is not None:
-        systems = translate_test_set(cfg)
+    if cfg.sweep is not None:
+        groups = from_sweep(cfg)
+    elif cfg.checkpoint is not None:
+        groups = from_checkpoint(cfg)
     else:
-        refs = read_lines(Path(cfg.ref))
-        systems = {Path(h).name: (read_lines(Path(h)), refs) for h in cfg.hyps}
-    results = {}
-    for name, (hyps, refs) in systems.items():
-        results[name] = corpus_scores(hyps, refs, name)
-        print(format_scores(results[name], name))
+        groups = from_files(cfg)
+    results: Dict[str, Any] = {}
+    for group, systems in groups.items():
+        systems.check()
+        if cfg.out is None:
+            for name in systems.names:
+                results[name] = corpus_scores(systems.hyps[name], systems.refs, name)
+                print(format_scores(results[name], name))
+            continue
+        out = Path(cfg.out) / group if len(groups) > 1 else Path(cfg.out)
+        if cfg.sweep is not None:  # the best run is the baseline: is it significantly better than the rest?
+            bleu = BLEU()
+            baseline = max(systems.names, key=lambda n: bleu.corpus_score(systems.hyps[n], [systems.refs]).score)
+        else:
+            baseline = cfg.baseline or systems.names[0]
+        report = write_report(systems, baseline, out, bootstrap=cfg.bootstrap, trials=cfg.trials,
+                              examples=cfg.examples)
+        for name, s in report["systems"].items():
+            p = "baseline" if s["p_value"] is None else f"p={s['p_value']:.3f}"
+            print(f"{group + ': ' if group else ''}{name}: BLEU {s['bleu']:.2f} [{s['bleu_ci'][0]:.2f}, "
+                  f"{s['bleu_ci'][1]:.2f}] {p} | chrF {s['chrf']:.2f} | TER {s['ter']:.2f}")
+        print(f"BLEU signature: {report['signatures']['bleu']}")
+        print(f"report: {out / 'report.html'}")
+        results[group or "report"] = report
     if cfg.json:
         path = Path(cfg.json)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,203 @@
+"""Bad input at the command line: each case ends in one clear line (no traceback) and loses nothing."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from seq2seq.errors import CheckpointError
+from seq2seq.training import checkpoint as checkpoint_module
+from seq2seq.training.trainer import Trainer
+
+from conftest import ROOT, TINY_TOY, run_cli, train_config
+
+
+def one_clear_line(result: subprocess.CompletedProcess, needle: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    message = result.stderr.strip()
+    assert "Traceback" not in message and message.count("\n") == 0, message
+    assert message.startswith("error: ") and needle in message, message
+
+
+def write_corpus(folder: Path, pairs: int = 300, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    for split, size in (("train", pairs), ("dev", 20), ("test", 20)):
+        src = [" ".join(rng.choice("abcdefgh") for _ in range(rng.randint(2, 6))) for _ in range(size)]
+        (folder / f"{split}.en").write_text("".join(s + "\n" for s in src), encoding="utf-8")
+        (folder / f"{split}.de").write_text("".join(" ".join(s.split()[::-1]) + "\n" for s in src),
+                                            encoding="utf-8")
+
+
+def files_run(folder: Path, *extra: str) -> list:
+    return ["seq2seq-train", "data=files", f"data.root={folder}", "data.train=train", "data.valid=dev",
+            "data.test=test", "data.src=en", "data.tgt=de", "data.spm.vocab_size=20", "data.spm.model_type=word",
+            "model.encoder.hidden_size=16", "model.decoder.hidden_size=32", "model.encoder.embedding_dim=16",
+            "model.decoder.embedding_dim=16", "trainer.max_steps=6", "trainer.validate_every=6",
+            "trainer.batch_tokens=200", "decoding=greedy", f"hydra.run.dir={folder / 'run'}", *extra]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    run = tmp_path_factory.mktemp("bad") / "run"
+    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=60", "trainer.validate_every=30",
+                      f"hydra.run.dir={run}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return run
+
+
+# -- training data ---------------------------------------------------------------------------------------------
+
+def test_missing_training_file(tmp_path):
+    one_clear_line(run_cli(files_run(tmp_path), cwd=tmp_path), "train.en: file not found")
+
+
+def test_empty_training_file(tmp_path):
+    write_corpus(tmp_path)
+    (tmp_path / "train.en").write_text("", encoding="utf-8")
+    (tmp_path / "train.de").write_text("", encoding="utf-8")
+    one_clear_line(run_cli(files_run(tmp_path), cwd=tmp_path), "no training pairs left")
+
+
+def test_unequal_line_counts_name_files_and_counts(tmp_path):
+    write_corpus(tmp_path)
+    (tmp_path / "train.de").write_text("x\n", encoding="utf-8")
+    one_clear_line(run_cli(files_run(tmp_path), cwd=tmp_path), "train.en has 300 lines but")
+
+
+def test_invalid_utf8_names_file_and_line(tmp_path):
+    write_corpus(tmp_path)
+    lines = (tmp_path / "train.de").read_bytes().split(b"\n")
+    lines[41] = b"caf\xe9"  # Latin-1, not UTF-8
+    (tmp_path / "train.de").write_bytes(b"\n".join(lines))
+    one_clear_line(run_cli(files_run(tmp_path), cwd=tmp_path), "train.de:42: invalid UTF-8")
+
+
+def test_blank_lines_tabs_zero_width_and_long_lines_are_counted_not_fatal(tmp_path):
+    write_corpus(tmp_path)
+    src = (tmp_path / "train.en").read_text(encoding="utf-8").splitlines()
+    tgt = (tmp_path / "train.de").read_text(encoding="utf-8").splitlines()
+    src[3], src[4], tgt[5] = "", "   \t ", ""  # three pairs with a blank side
+    src[6], tgt[6] = "a\tb\u200bc d", "d\tc\u200bb a"  # tab and zero-width space inside a sentence
+    src[7] = " ".join(["a"] * 500)  # longer than data.max_length
+    (tmp_path / "train.en").write_text("\n".join(src) + "\n", encoding="utf-8")
+    (tmp_path / "train.de").write_text("\n".join(tgt) + "\n", encoding="utf-8")
+    result = run_cli(files_run(tmp_path, "data.max_length=64"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "skipped 3 pairs with an empty or whitespace-only side" in log
+    assert "filtered 1 of 297 training pairs longer than data.max_length=64" in log
+
+
+# -- config ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("override, needle", [
+    ("trainer.no_such_key=1", "trainer.no_such_key"),
+    ("trainer.max_steps=ten", "trainer.max_steps"),
+    ("model.decoder.dropout=1.5", "model.decoder.dropout: must be in [0, 1)"),
+    ("decoding.beam_size=0", "decoding.beam_size: must be >= 1"),
+    ("data.spm.vocab_size=-8", "data.spm.vocab_size: must be >= 8"),
+    ("model.decoder.attention=transformer", "expected one of [none, bahdanau, luong_dot, luong_general]"),
+    ("trainer.device=tpu", "trainer.device: must be auto, cpu, cuda or cuda:N"),
+])
+def test_config_values(tmp_path, override, needle):
+    one_clear_line(run_cli(["seq2seq-train", override, f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path),
+                   needle)
+    assert not (tmp_path / "run").exists()
+
+
+# -- checkpoints and translation -------------------------------------------------------------------------------
+
+def test_unknown_task_lists_the_available_ones(trained):
+    one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={trained}", "task=en-xx"], cwd=ROOT, stdin="a\n"),
+                   "'en-xx' is not in this checkpoint; available tasks: ['in-reverse']")
+
+
+def test_folder_without_checkpoint(tmp_path):
+    one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={tmp_path}"], cwd=ROOT, stdin="a\n"),
+                   "no checkpoint found")
+
+
+def test_foreign_file_as_checkpoint(tmp_path, trained):
+    fake = tmp_path / "fake"
+    (fake / "checkpoints" / "best").mkdir(parents=True)
+    (fake / "checkpoints" / "best" / "state.json").write_text('{"hello": 1}')
+    one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={fake}"], cwd=ROOT, stdin="a\n"),
+                   "not a seq2seq checkpoint")
+
+
+def test_invalid_utf8_on_stdin_names_the_line(trained):
+    result = subprocess.run([sys.executable, "-m", "seq2seq.cli.translate", f"checkpoint={trained}"],
+                            input=b"a b\n\xff\xfe\n", capture_output=True, cwd=ROOT)
+    assert result.returncode == 2 and b"<stdin>:2: invalid UTF-8" in result.stderr
+
+
+def test_long_and_odd_lines_are_translated_in_full(trained):
+    long_line = " ".join("abcdefgh"[i % 8] for i in range(300))
+    result = run_cli(["seq2seq-translate", f"checkpoint={trained}"], cwd=ROOT,
+                     stdin=f"a b c\n{long_line}\n\n\ta\tb\u200b c\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split("\n")
+    assert len(lines) == 5 and lines[2] == ""
+    assert len(lines[1].split()) > 100  # not cut to a training-length limit
+
+
+def test_ctrl_c_during_translation_leaves_complete_lines(trained, tmp_path):
+    source = tmp_path / "big.txt"
+    rng = random.Random(1)
+    source.write_text("".join(" ".join(rng.choice("abcdefgh") for _ in range(6)) + "\n" for _ in range(40000)))
+    output = tmp_path / "out.txt"
+    process = subprocess.Popen([sys.executable, "-m", "seq2seq.cli.translate", f"checkpoint={trained}",
+                                f"input={source}", f"output={output}"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not output.exists() or output.stat().st_size == 0):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2 and "interrupted: the first" in stderr and "Traceback" not in stderr
+    written = int(stderr.split("the first ")[1].split()[0])
+    text = output.read_text(encoding="utf-8")
+    assert 0 < written < 40000 and text.endswith("\n") and text.count("\n") == written
+
+
+def test_sigterm_during_training_saves_a_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    args = [sys.executable, "-m", "seq2seq.cli.train", *TINY_TOY, "trainer.max_steps=100000",
+            "trainer.checkpoint_every=100000", "trainer.validate_every=100000", f"hydra.run.dir={run}"]
+    process = subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    log = run / "train.log"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (log.exists() and "model:" in log.read_text()):
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2 and "SIGTERM at step" in stderr and "run the same command again" in stderr
+    saved = (run / "checkpoints" / "latest").read_text().strip()
+    assert saved in stderr
+
+
+def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    cfg = train_config([*TINY_TOY, "trainer.max_steps=10", "trainer.checkpoint_every=5",
+                        "trainer.validate_every=100"])
+    trainer = Trainer(cfg, tmp_path)
+    real_save = checkpoint_module.save_file
+    calls = {"n": 0}
+
+    def full_disk(tensors, path):
+        calls["n"] += 1
+        if calls["n"] >= 2:
+            raise OSError(28, "No space left on device")
+        return real_save(tensors, path)
+
+    monkeypatch.setattr(checkpoint_module, "save_file", full_disk)
+    with pytest.raises(CheckpointError, match=r"No space left on device.*previous checkpoint \(step_0000005\)"):
+        trainer.train()
+    folder = tmp_path / "checkpoints"
+    assert (folder / "latest").read_text().strip() == "step_0000005"
+    assert sorted(p.name for p in folder.iterdir()) == ["latest", "step_0000005"]  # no half-written folder
