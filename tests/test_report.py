@@ -10,7 +10,7 @@ import re
 import pytest
 from sacrebleu.metrics import BLEU, CHRF, TER
 
-from conftest import ROOT, TINY_TOY, run_cli
+from conftest import TINY_TOY, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import random
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 from sacrebleu.metrics import CHRF
 
@@ -36,7 +36,7 @@ class Systems:
     names: List[str]
     hyps: Dict[str, List[str]]
     refs: List[str]
-    srcs: Optional[List[str]] = None
+    srcs: List[str] | None = None
     curves: Dict[str, Dict[str, List[dict]]] = field(default_factory=dict)  # run label -> train/valid entries
     columns: Dict[str, Dict[str, str]] = field(default_factory=dict)  # system -> config differences (sweeps)
     attention: List[dict] = field(default_factory=list)  # {"source": [...], "target": [...], "weights": [[...]]}
@@ -54,7 +54,7 @@ class Systems:
             raise DataError(f"the source has {len(self.srcs)} lines but the reference has {len(self.refs)}")
 
 
-def read_curves(run_dir: Path, task: Optional[str] = None) -> Dict[str, List[dict]]:
+def read_curves(run_dir: Path, task: str | None = None) -> Dict[str, List[dict]]:
     """Training and validation entries of a run's metrics log for one task (the first one by default)."""
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
