@@ -18,9 +18,9 @@ from seq2seq.config import TrainConfig, to_typed
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def compose_config(name: str, overrides: Sequence[str] = ()):
+def compose_config(name: str, overrides: Sequence[str] = (), return_hydra_config: bool = False):
     with initialize_config_dir(config_dir=CONF_DIR, version_base=None):
-        return compose(config_name=name, overrides=list(overrides))
+        return compose(config_name=name, overrides=list(overrides), return_hydra_config=return_hydra_config)
 
 
 def train_config(overrides: Sequence[str] = ()) -> TrainConfig:

@@ -92,3 +92,10 @@ def test_conf_tree_has_the_documented_groups():
                  "experiment/toy_reverse.yaml", "experiment/multi30k_context.yaml",
                  "experiment/multi30k_attention.yaml"]:
         assert Path(CONF / path).is_file(), path
+
+
+def test_slurm_launcher_preset_composes():
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    cfg = compose_config("train", ["hydra/launcher=slurm"], return_hydra_config=True)
+    assert cfg.hydra.launcher._target_.endswith("SlurmLauncher")
+    assert cfg.hydra.launcher.gpus_per_node == 1

@@ -71,6 +71,10 @@ class Seq2Seq(nn.Module):
         logits, state, weights = self.decoders[self.tasks[task].decoder].step(tokens, state, memory)
         return torch.log_softmax(logits.float(), dim=-1), state, weights
 
+    def forward(self, task: str, batch: Batch, label_smoothing: float = 0.0) -> torch.Tensor:
+        """The training loss (so that DistributedDataParallel, which hooks `forward`, can wrap the model)."""
+        return self.loss(task, batch, label_smoothing)
+
     def loss(self, task: str, batch: Batch, label_smoothing: float = 0.0) -> torch.Tensor:
         """Summed cross-entropy over the batch's real target tokens (divide by `batch.n_tgt_tokens`)."""
         _, decoder = self.parts(task)

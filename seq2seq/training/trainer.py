@@ -27,6 +27,7 @@ from seq2seq.errors import CheckpointError, UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.model import Seq2Seq, build_model
 from seq2seq.text import Vocab
+from seq2seq.training import distributed
 from seq2seq.training.checkpoint import Checkpoints, read_state
 from seq2seq.training.setup import pick_device, plain
 
@@ -40,11 +41,18 @@ class TrainingStopped(UserError):
 class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path):
         self.cfg, self.run_dir = cfg, run_dir
+        self.rank, self.world = distributed.init()
         self.device = pick_device(cfg.trainer.device, cfg.trainer.threads)
+        if self.world > 1:
+            if self.device.type == "cuda":
+                self.device = distributed.local_device()
+            if self.rank > 0:  # one rank speaks and writes
+                logging.getLogger("seq2seq").setLevel(logging.WARNING)
         torch.manual_seed(cfg.trainer.seed)
         self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed)
         self.model: Seq2Seq = build_model(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
         self.model.to(self.device)
+        self.forward = distributed.wrap(self.model, self.device) if self.world > 1 else self.model
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.trainer.lr)
         self.scheduler = None
         if cfg.trainer.schedule == Schedule.plateau:
@@ -105,7 +113,9 @@ class Trainer:
         log.info("resumed from %s (step %d)", latest, self.step)
         return True
 
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        if self.rank > 0:
+            return None
         return self.checkpoints.save(self.model, self.optimizer, self.state())
 
     # -- loop --------------------------------------------------------------------------------------------------
@@ -127,7 +137,8 @@ class Trainer:
         t = self.cfg.trainer
         handlers = self._install_signal_handlers()
         window = {"tokens": 0, "time": 0.0, "loss": {}, "count": {}}
-        bar = tqdm(total=t.max_steps or None, initial=self.step, disable=None if t.progress else True,
+        bar = tqdm(total=t.max_steps or None, initial=self.step,
+                   disable=None if t.progress and self.rank == 0 else True,
                    dynamic_ncols=True, unit="step")
         try:
             while True:
@@ -158,6 +169,9 @@ class Trainer:
                                           "saved; run the same command again to resume")
             if self.validated_step != self.step:
                 self.validate_and_select()
+            if self.world > 1:
+                sums = distributed.checksums(self.model)
+                log.info("replica weight checksums %s: %s", sums, "identical" if len(set(sums)) == 1 else "DIFFER")
         finally:
             bar.close()
             for sig, handler in handlers.items():
@@ -165,11 +179,17 @@ class Trainer:
 
     def train_step(self, task: str):
         t = self.cfg.trainer
-        batch = next(self.iterators[task]).to(self.device)
+        batch = next(self.iterators[task])
+        tokens = batch.n_tgt_tokens
+        if self.world > 1:
+            batch = distributed.shard(batch, self.rank, self.world)
+        batch = batch.to(self.device)
         self.model.train()
-        loss_sum = self.model.loss(task, batch, t.label_smoothing)
-        loss = loss_sum / batch.n_tgt_tokens
-        if not torch.isfinite(loss):
+        loss_sum = self.forward(task, batch, t.label_smoothing)
+        # DDP averages gradients over ranks: scaling by the world size makes them those of the global batch
+        loss = loss_sum * self.world / tokens
+        total = distributed.all_sum(loss_sum) if self.world > 1 else loss_sum.detach()
+        if not torch.isfinite(total):
             latest = self.checkpoints.latest()
             raise TrainingStopped(f"non-finite loss at step {self.step + 1} (task {task}); the last good "
                                   f"checkpoint is {latest.name if latest else 'none'}; lower trainer.lr or "
@@ -179,7 +199,7 @@ class Trainer:
         if t.clip_norm > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip_norm)
         self.optimizer.step()
-        return loss_sum.item(), batch.n_tgt_tokens
+        return total.item(), tokens
 
     def _log_window(self, window: Dict[str, Any], bar: tqdm) -> None:
         rate = window["tokens"] / max(window["time"], 1e-9)
@@ -194,6 +214,8 @@ class Trainer:
                       "lr": lr})
 
     def _record(self, entry: Dict[str, Any]) -> None:
+        if self.rank > 0:
+            return
         entry = {"step": self.step, "elapsed": round(self.elapsed, 3), "time": time.time(), **entry}
         with open(self.metrics_path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
@@ -238,7 +260,7 @@ class Trainer:
                  time.perf_counter() - started)
         self.validated_step = self.step
         saved = self.save()
-        if improved:
+        if improved and saved is not None:
             self.checkpoints.save_best(saved)
 
     @torch.no_grad()

@@ -1,0 +1,58 @@
+"""Data-parallel training under torchrun with PyTorch DDP: every rank draws the same global batch and trains on
+its share of the sentences, so N processes compute the gradient of the same global batch as one process."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import List, Tuple
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from seq2seq.data.batching import Batch
+from seq2seq.text import PAD
+
+
+def init() -> Tuple[int, int]:
+    """(rank, world size): (0, 1) unless started by torchrun with several processes."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), size
+
+
+def local_device() -> torch.device:
+    return torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
+
+
+def wrap(model: torch.nn.Module, device: torch.device) -> DistributedDataParallel:
+    # tasks use different decoders/encoders, so some parameters get no gradient in a step
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                   find_unused_parameters=True)
+
+
+def shard(batch: Batch, rank: int, size: int) -> Batch:
+    """Every size-th sentence of the batch, starting at `rank`."""
+    tgt_out = batch.tgt_out[rank::size]
+    return Batch(batch.src[rank::size], batch.src_lengths[rank::size], batch.tgt_in[rank::size], tgt_out,
+                 int((tgt_out != PAD).sum()))
+
+
+def all_sum(value: torch.Tensor) -> torch.Tensor:
+    total = value.detach().clone()
+    dist.all_reduce(total)
+    return total
+
+
+def checksums(model: torch.nn.Module) -> List[str]:
+    """A digest of this rank's weights, gathered from every rank (all equal when the replicas agree)."""
+    digest = hashlib.sha256()
+    for param in model.parameters():
+        digest.update(param.detach().cpu().contiguous().numpy().tobytes())
+    gathered: List[str] = [""] * dist.get_world_size()
+    dist.all_gather_object(gathered, digest.hexdigest()[:16])
+    return gathered
