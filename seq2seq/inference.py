@@ -33,19 +33,17 @@ class Trained:
     state: Dict[str, Any]
     folder: Path
 
-    def task(self, name: str | None, src: str | None = None, tgt: str | None = None) -> TaskConfig:
-        """The task asked for by name (or source/target language); the only task when there is one."""
+    def task(self, pair: str | None) -> TaskConfig:
+        """The task asked for by name or as SRC-TGT languages; the only task when there is one."""
         names = [t.name for t in self.tasks]
-        if name is None and src is None and tgt is None:
+        if pair is None:
             if len(self.tasks) == 1:
                 return self.tasks[0]
-            raise UserError(f"task: this checkpoint has several tasks; choose one with task=NAME from {names}")
+            raise UserError(f"pair: this checkpoint has several tasks; choose one with pair=NAME from {names}")
         for task in self.tasks:
-            if (name is None or task.name == name) and (src is None or task.src == src) and \
-                    (tgt is None or task.tgt == tgt):
+            if pair in (task.name, f"{task.src}-{task.tgt}"):
                 return task
-        asked = name if name is not None else f"{src}->{tgt}"
-        raise UserError(f"task: {asked!r} is not in this checkpoint; available tasks: {names}")
+        raise UserError(f"pair: {pair!r} is not in this checkpoint; available tasks: {names}")
 
 
 def load_trained(path: Path, device: torch.device) -> Trained:
@@ -83,7 +81,7 @@ def run_translate(cfg: TranslateConfig) -> int:
     """Translate `cfg.input` (default stdin) into `cfg.output` (default stdout), line by line; returns the count."""
     device = pick_device(cfg.device, cfg.threads)
     trained = load_trained(Path(cfg.checkpoint), device)
-    translator = make_translator(trained, trained.task(cfg.task), cfg.decoding, device)
+    translator = make_translator(trained, trained.task(cfg.pair), cfg.decoding, device)
     with ExitStack() as stack:
         if cfg.input is None:
             lines = decode_lines(sys.stdin.buffer, "<stdin>")

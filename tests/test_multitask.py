@@ -80,11 +80,13 @@ def test_toy_multitask_presets_reach_bleu_90_on_every_task(tmp_path, experiment)
     for task, scores in results["tasks"].items():
         assert scores["bleu"] >= 90, (task, scores)
     trained = load_trained(tmp_path, torch.device("cpu"))
-    with pytest.raises(UserError, match=r"choose one with task=NAME"):
+    with pytest.raises(UserError, match=r"choose one with pair=NAME"):
         trained.task(None)
     with pytest.raises(UserError, match=r"'nope' is not in this checkpoint; available tasks"):
         trained.task("nope")
-    assert trained.task(None, src="in", tgt="reverse").name == "in-reverse"
+    assert trained.task("in-reverse").name == "in-reverse"
+    for task in trained.tasks:  # a task can also be named by its language pair
+        assert trained.task(f"{task.src}-{task.tgt}") is task
 
 
 @pytest.mark.skipif(not (DATA / "multi30k").is_dir(), reason="Multi30k not under SEQ2SEQ_DATA")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seq2seq.data.batching import pad
-from seq2seq.decoding.search import beam_search, greedy_or_sample, length_penalty
+from seq2seq.decoding.search import beam_search, greedy_or_sample, length_penalty, max_lengths
 from seq2seq.text import BOS, EOS, PAD
 
 from helpers import tiny_model
@@ -114,3 +114,17 @@ def test_sampling_is_reproducible_with_a_seed_and_varies_without():
     # a near-zero temperature is greedy
     cold = greedy_or_sample(model, "t", src, lengths, limit, 1e-4, torch.Generator().manual_seed(1))
     assert [h.tokens for h in cold] == [h.tokens for h in greedy_or_sample(model, "t", src, lengths, limit)]
+
+
+def test_long_sources_are_not_cut_short():
+    """A model that never wants to stop writes until ratio * source length + extra, EOS included."""
+    model = tiny_model(attention="luong_general")
+    with torch.no_grad():
+        model.decoders["y"].output.bias[EOS] = -1e4
+    source = [4, 5, 6] * 100  # 300 tokens, far longer than anything in training
+    src, lengths = _batch([source])
+    limit = max_lengths(lengths, 2.0, 10)
+    assert limit.item() == 610
+    greedy = greedy_or_sample(model, "t", src, lengths, limit)[0]
+    beam = beam_search(model, "t", src, lengths, limit, beam=2)[0][0]
+    assert len(greedy.tokens) == len(beam.tokens) == 609

@@ -277,7 +277,8 @@ class TranslateConfig:
     checkpoint: str = MISSING  # a run folder (or its checkpoints/NAME folder)
     input: str | None = None  # default: stdin
     output: str | None = None  # default: stdout
-    task: str | None = None  # needed only for a multi-task checkpoint
+    # which task of a multi-task checkpoint: its name or SRC-TGT (`task` is taken by the training config group)
+    pair: str | None = None
     device: str = "auto"
     threads: int = 0
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
@@ -291,7 +292,7 @@ class EvaluateConfig:
     src: str | None = None  # source of the test set: length buckets by source length, examples
     checkpoint: str | None = None  # translate the test set with this run first
     sweep: str | None = None  # a `seq2seq-train -m` sweep folder: compare all its runs
-    task: str | None = None
+    pair: str | None = None  # task name or SRC-TGT; default: every task of the checkpoint
     split: str = "test"
     baseline: str | None = None  # tested against the others (default: the first system; sweeps: the best run)
     out: str | None = None  # report folder (report.md, report.html, report.json, figures)

@@ -45,7 +45,7 @@ def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
     device = pick_device(cfg.device, cfg.threads)
     trained = load_trained(Path(cfg.checkpoint), device)
     run_dir = trained.folder.parent.parent
-    tasks = [trained.task(cfg.task)] if cfg.task or len(trained.tasks) == 1 else trained.tasks
+    tasks = [trained.task(cfg.pair)] if cfg.pair or len(trained.tasks) == 1 else trained.tasks
     result = {}
     for task in tasks:
         prefix = _test_prefix(cfg, trained.data)
@@ -79,7 +79,7 @@ def from_sweep(cfg: EvaluateConfig) -> Dict[str, Systems]:
         state = read_state(find_checkpoint(run))
         data = to_typed(state["data"], DataConfig)
         tasks = [to_typed(t, TaskConfig) for t in state["tasks"]]
-        task = next((t for t in tasks if t.name == cfg.task), tasks[0])
+        task = next((t for t in tasks if cfg.pair in (t.name, f"{t.src}-{t.tgt}")), tasks[0])
         prefix = _test_prefix(cfg, data)
         src, ref = read_split(data, task, prefix, run)
         hyp_file = run / f"{prefix}.{task.name}.hyp.{task.tgt}"
