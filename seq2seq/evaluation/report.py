@@ -65,7 +65,7 @@ def read_curves(run_dir: Path, task: str | None = None) -> Dict[str, List[dict]]
     train = []
     for e in entries:
         if e.get("kind") == "train" and (task is None or task in e["loss"]):
-            loss = e["loss"][task] / e["tokens"][task] if task else None
+            loss = e["loss"][task] if task else None  # already per target token
             train.append({"step": e["step"], "elapsed": e["elapsed"], "loss": loss})
     return {"train": train, "valid": [e for e in valid if e["task"] == task]}
 

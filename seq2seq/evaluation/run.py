@@ -130,7 +130,7 @@ def run_evaluate(cfg: EvaluateConfig) -> Dict[str, Any]:
                               examples=cfg.examples)
         for name, s in report["systems"].items():
             p = "baseline" if s["p_value"] is None else f"p={s['p_value']:.3f}"
-            print(f"{group + ': ' if group else ''}{name}: BLEU {s['bleu']:.2f} [{s['bleu_ci'][0]:.2f}, "
+            print(f"{group + ': ' if group and group != name else ''}{name}: BLEU {s['bleu']:.2f} [{s['bleu_ci'][0]:.2f}, "
                   f"{s['bleu_ci'][1]:.2f}] {p} | chrF {s['chrf']:.2f} | TER {s['ter']:.2f}")
         print(f"BLEU signature: {report['signatures']['bleu']}")
         print(f"report: {out / 'report.html'}")
