@@ -100,6 +100,11 @@ def test_a_sweep_of_two_toy_runs_gives_one_report(tmp_path):
     assert columns == {"luong_general", "bahdanau"}
     assert report["systems"][report["best"]]["p_value"] is None  # the best run is the baseline
     assert any(f["file"] == "learning_curves.png" for f in report["figures"])
+    # a run folder that lost its training log: one clear line, and the old report is left as it was
+    (tmp_path / "sweep" / "1" / "metrics.jsonl").unlink()
+    result = run_cli(["seq2seq-evaluate", f"sweep={tmp_path / 'sweep'}", f"out={out}"], cwd=tmp_path)
+    assert result.returncode == 2 and "no metrics.jsonl training log" in result.stderr
+    assert json.loads((out / "report.json").read_text()) == report
 
 
 def test_checkpoint_report_has_attention_and_learning_curves(tmp_path):

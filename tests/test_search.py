@@ -128,3 +128,18 @@ def test_long_sources_are_not_cut_short():
     greedy = greedy_or_sample(model, "t", src, lengths, limit)[0]
     beam = beam_search(model, "t", src, lengths, limit, beam=2)[0][0]
     assert len(greedy.tokens) == len(beam.tokens) == 609
+
+
+def test_int8_quantized_model_translates_close_to_float():
+    from seq2seq.inference import quantized
+
+    model = tiny_model(attention="luong_general", input_feeding=True)
+    src, lengths = _batch(SOURCES)
+    limit = torch.full((len(SOURCES),), 8)
+    exact = greedy_or_sample(model, "t", src, lengths, limit)
+    small = greedy_or_sample(quantized(model), "t", src, lengths, limit)
+    agree = sum(a.tokens == b.tokens for a, b in zip(exact, small))
+    assert agree >= len(SOURCES) - 1
+    for a, b in zip(exact, small):
+        if a.tokens == b.tokens:
+            assert b.score == pytest.approx(a.score, abs=0.1)

@@ -159,7 +159,7 @@ class Decoder(nn.Module):
         A one-layer LSTM step is written out (two matrix products and the gates): per-step calls of the fused
         nn.LSTM cost more on CPU than the arithmetic, most of all in the backward pass.
         """
-        if self.cfg.cell == Cell.lstm and self.cfg.layers == 1:
+        if type(self.rnn) is nn.LSTM and self.cfg.layers == 1:  # (not for a quantized LSTM)
             rnn = self.rnn
             gates = torch.addmm(torch.addmm(rnn.bias_ih_l0 + rnn.bias_hh_l0, inputs, rnn.weight_ih_l0.t()),
                                 state.h[0], rnn.weight_hh_l0.t())  # [B, 4H] in nn.LSTM's order i, f, g, o
