@@ -16,6 +16,7 @@ from seq2seq.config.schema import (
     DecodingConfig,
     EncoderConfig,
     EvaluateConfig,
+    InitConfig,
     ModelConfig,
     Schedule,
     SentencePieceConfig,
@@ -26,13 +27,15 @@ from seq2seq.config.schema import (
     TrainConfig,
     TrainerConfig,
     TranslateConfig,
+    WordVectorsConfig,
 )
 from seq2seq.errors import ConfigError
 
 __all__ = [
     "AttentionType", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig", "EncoderConfig",
-    "EvaluateConfig", "ModelConfig", "Schedule", "SentencePieceConfig", "SpmType", "Strategy", "TaskConfig",
-    "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "register_configs", "to_typed",
+    "EvaluateConfig", "InitConfig", "ModelConfig", "Schedule", "SentencePieceConfig", "SpmType", "Strategy",
+    "TaskConfig", "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig",
+    "register_configs", "to_typed",
 ]
 
 # Schemas named in the YAML files' defaults lists (`- /schema/model@_here_`); registered once by the CLI.

@@ -191,6 +191,36 @@ class TaskConfig:
 
 
 @dataclass
+class InitConfig:
+    """Start a module from another run: `module` is encoder:NAME, decoder:NAME or embeddings:encoder:NAME
+    (embeddings:decoder:NAME); `source` names the module in that run (default: the same)."""
+
+    module: str = MISSING
+    checkpoint: str = MISSING  # a run folder or a checkpoint folder
+    source: str | None = None
+    freeze: bool = False
+
+    def __post_init__(self) -> None:
+        kind = self.module.split(":")
+        check(kind[0] in ("encoder", "decoder", "embeddings") and len(kind) == (3 if kind[0] == "embeddings" else 2)
+              and (kind[0] != "embeddings" or kind[1] in ("encoder", "decoder")), "trainer.init.module",
+              f"must be encoder:NAME, decoder:NAME or embeddings:encoder|decoder:NAME, got {self.module!r}")
+
+
+@dataclass
+class WordVectorsConfig:
+    """Initialise a module's embeddings from a word2vec/GloVe text file (pieces looked up without the '▁')."""
+
+    module: str = MISSING  # encoder:NAME or decoder:NAME
+    path: str = MISSING
+    freeze: bool = False
+
+    def __post_init__(self) -> None:
+        check(self.module.split(":")[0] in ("encoder", "decoder") and self.module.count(":") == 1,
+              "trainer.word_vectors.module", f"must be encoder:NAME or decoder:NAME, got {self.module!r}")
+
+
+@dataclass
 class TrainerConfig:
     seed: int = 1
     max_steps: int = 0  # 0 = no limit
@@ -213,6 +243,8 @@ class TrainerConfig:
     device: str = "auto"  # auto, cpu, cuda, cuda:N
     threads: int = 0  # torch intra-op threads; 0 = torch's default
     progress: bool = True
+    init: List[InitConfig] = field(default_factory=list)  # transfer from other runs (fresh runs only)
+    word_vectors: List[WordVectorsConfig] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for name in ("max_steps", "max_epochs", "keep_checkpoints", "early_stopping", "threads"):

@@ -130,8 +130,9 @@ def run_evaluate(cfg: EvaluateConfig) -> Dict[str, Any]:
                               examples=cfg.examples)
         for name, s in report["systems"].items():
             p = "baseline" if s["p_value"] is None else f"p={s['p_value']:.3f}"
-            print(f"{group + ': ' if group and group != name else ''}{name}: BLEU {s['bleu']:.2f} [{s['bleu_ci'][0]:.2f}, "
-                  f"{s['bleu_ci'][1]:.2f}] {p} | chrF {s['chrf']:.2f} | TER {s['ter']:.2f}")
+            label = f"{group}: {name}" if group and group != name else name
+            print(f"{label}: BLEU {s['bleu']:.2f} [{s['bleu_ci'][0]:.2f}, {s['bleu_ci'][1]:.2f}] {p} | "
+                  f"chrF {s['chrf']:.2f} | TER {s['ter']:.2f}")
         print(f"BLEU signature: {report['signatures']['bleu']}")
         print(f"report: {out / 'report.html'}")
         results[group or "report"] = report

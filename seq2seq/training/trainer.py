@@ -27,7 +27,7 @@ from seq2seq.errors import CheckpointError, UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.model import Seq2Seq, build_model
 from seq2seq.text import Vocab
-from seq2seq.training import distributed
+from seq2seq.training import distributed, transfer
 from seq2seq.training.checkpoint import Checkpoints, read_state
 from seq2seq.training.setup import pick_device, plain
 
@@ -52,6 +52,13 @@ class Trainer:
         self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed)
         self.model: Seq2Seq = build_model(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
         self.model.to(self.device)
+        self.checkpoints = Checkpoints(run_dir / "checkpoints", cfg.trainer.keep_checkpoints)
+        if self.checkpoints.latest() is None:  # a resumed run takes every weight from its own checkpoint
+            for init in cfg.trainer.init:
+                transfer.init_from_checkpoint(self.model, init, cfg.tasks, self.vocabs)
+            for vectors in cfg.trainer.word_vectors:
+                transfer.load_word_vectors(self.model, vectors, cfg.tasks, self.vocabs)
+        transfer.freeze(self.model, cfg.trainer.init, cfg.trainer.word_vectors)
         self.forward = distributed.wrap(self.model, self.device) if self.world > 1 else self.model
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.trainer.lr)
         self.scheduler = None
@@ -64,7 +71,6 @@ class Trainer:
             for i, (name, d) in enumerate(self.data.items())}
         self.sampler = TaskSampler([t.name for t in cfg.tasks], [t.mixing_ratio for t in cfg.tasks],
                                    cfg.trainer.seed)
-        self.checkpoints = Checkpoints(run_dir / "checkpoints", cfg.trainer.keep_checkpoints)
         self.step = 0
         self.elapsed = 0.0  # training seconds over all sessions of this run
         self.best_score: float | None = None
