@@ -1,0 +1,72 @@
+#!/usr/bin/env python
+"""Multi-task presets against their single-task baselines at the same training budget, on test_2016_flickr.
+
+For each preset (multi30k_one_to_many, multi30k_many_to_one, multi30k_many_to_many) it trains the preset and one
+single-task reference-model run per translation task with the same `trainer.max_minutes`, one after the other
+(never two trainings at once), then prints a Markdown table of BLEU and chrF per task with the paired
+approximate-randomization p-value of multi-task against single-task. Finished runs are reused, so an interrupted
+invocation continues where it stopped.
+
+    SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --minutes 30 --out runs/multitask
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from seq2seq.data.files import find_file, read_lines
+from seq2seq.evaluation.significance import make_metrics, paired_randomization, sentence_statistics
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = {
+    "multi30k_one_to_many": ["en-de", "en-fr", "en-cs"],
+    "multi30k_many_to_one": ["de-en", "fr-en", "cs-en"],
+    "multi30k_many_to_many": ["en-de", "de-en"],
+}
+
+
+def train(run: Path, overrides: list) -> dict:
+    if not (run / "results.json").is_file():
+        subprocess.run([sys.executable, "-m", "seq2seq.cli.train", *overrides, "trainer.progress=false",
+                        f"hydra.run.dir={run}"], check=True, cwd=ROOT)
+    return json.loads((run / "results.json").read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=30.0, help="training budget of every run")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "multitask")
+    parser.add_argument("--presets", nargs="*", default=list(PRESETS))
+    args = parser.parse_args()
+    budget = [f"trainer.max_minutes={args.minutes}", "trainer.max_epochs=0"]
+    metrics = make_metrics()
+    rows = []
+    for preset in args.presets:
+        multi_run = args.out / preset
+        multi = train(multi_run, [f"experiment={preset}", *budget])
+        for pair in PRESETS[preset]:
+            src, tgt = pair.split("-")
+            single_run = args.out / f"single_{pair}"
+            single = train(single_run, ["experiment=multi30k_attention", f"data.src={src}", f"data.tgt={tgt}",
+                                        *budget])
+            multi_hyps = read_lines(multi_run / f"test_2016_flickr.{pair}.hyp.{tgt}")
+            single_hyps = read_lines(single_run / f"test_2016_flickr.{pair}.hyp.{tgt}")
+            state = json.loads((multi_run / "checkpoints" / "best" / "state.json").read_text())
+            refs = read_lines(find_file(Path(state["data"]["root"]) / "multi30k", "test_2016_flickr", tgt))
+            p = paired_randomization(metrics["bleu"], sentence_statistics(metrics["bleu"], multi_hyps, refs),
+                                     sentence_statistics(metrics["bleu"], single_hyps, refs))
+            m, s = multi["tasks"][pair], single["tasks"][pair]
+            rows.append(f"| {preset} | {pair} | {m['bleu']:.2f} | {m['chrf']:.2f} | {s['bleu']:.2f} | "
+                        f"{s['chrf']:.2f} | {m['bleu'] - s['bleu']:+.2f} | {p:.3f} |")
+    print(f"Budget: {args.minutes:g} training minutes per run on this machine; decoding: beam 5; test_2016_flickr.")
+    print("| preset | task | multi-task BLEU | chrF | single-task BLEU | chrF | ΔBLEU | p |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
