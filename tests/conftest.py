@@ -60,3 +60,13 @@ def _seed_and_threads():
     torch.manual_seed(0)
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Path:
+    """A tiny toy_reverse run trained through the CLI, shared by the tests that translate or evaluate with it."""
+    run = tmp_path_factory.mktemp("tiny") / "run"
+    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=150", "trainer.validate_every=75",
+                      f"hydra.run.dir={run}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return run

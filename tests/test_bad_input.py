@@ -42,15 +42,6 @@ def files_run(folder: Path, *extra: str) -> list:
             "trainer.batch_tokens=200", "decoding=greedy", f"hydra.run.dir={folder / 'run'}", *extra]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    run = tmp_path_factory.mktemp("bad") / "run"
-    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=60", "trainer.validate_every=30",
-                      f"hydra.run.dir={run}"], cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    return run
-
-
 # -- training data ---------------------------------------------------------------------------------------------
 
 def test_missing_training_file(tmp_path):

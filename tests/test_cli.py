@@ -9,15 +9,6 @@ import pytest
 from conftest import ROOT, TINY_TOY, run_cli
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    run = tmp_path_factory.mktemp("cli") / "run"
-    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=150", "trainer.validate_every=75",
-                      f"hydra.run.dir={run}"], cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    return run
-
-
 def test_train_writes_the_run_folder(trained):
     for name in ("results.json", "train.log", "metrics.jsonl", ".hydra/config.yaml", "spm.in-reverse.model",
                  "checkpoints/best/model.safetensors", "checkpoints/best/state.json", "checkpoints/latest"):

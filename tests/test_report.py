@@ -107,12 +107,9 @@ def test_a_sweep_of_two_toy_runs_gives_one_report(tmp_path):
     assert json.loads((out / "report.json").read_text()) == report
 
 
-def test_checkpoint_report_has_attention_and_learning_curves(tmp_path):
-    run = tmp_path / "run"
-    assert run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=30", "trainer.validate_every=15",
-                    f"hydra.run.dir={run}"], cwd=tmp_path).returncode == 0
+def test_checkpoint_report_has_attention_and_learning_curves(tmp_path, trained):
     out = tmp_path / "report"
-    result = run_cli(["seq2seq-evaluate", f"checkpoint={run}", "decoding=greedy", f"out={out}"], cwd=tmp_path)
+    result = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy", f"out={out}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     files = {f["file"] for f in json.loads((out / "report.json").read_text())["figures"]}
     assert {"by_length.png", "learning_curves.png", "attention_1.png"} <= files
