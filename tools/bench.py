@@ -25,13 +25,14 @@ from pathlib import Path
 
 import torch
 from hydra import compose, initialize_config_dir
+from sacrebleu.metrics import BLEU
 from torch.utils.flop_counter import FlopCounterMode
 
 from seq2seq.cli.common import CONF_DIR
 from seq2seq.config import DecodingConfig, Strategy, TrainConfig, to_typed
 from seq2seq.data.corpus import read_split
 from seq2seq.decoding import Translator
-from seq2seq.inference import load_trained
+from seq2seq.inference import load_trained, quantized
 from seq2seq.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,17 +88,19 @@ def bench_training(cfg: TrainConfig, run_dir: Path, steps: int) -> dict:
             "train_gflops_per_s": flops_per_tgt_token * tokens / spent / 1e9, "train_steps": steps}
 
 
-def bench_translation(model, vocabs, cfg: TrainConfig, run_dir: Path) -> dict:
+def bench_translation(model, vocabs, cfg: TrainConfig, run_dir: Path, label_prefix: str = "") -> dict:
+    """Decoding speed (in-process: encode, search, detokenise) and BLEU, greedy and beam 5, on the test set."""
     task = cfg.tasks[0]
-    src, _ = read_split(cfg.data, task, cfg.data.test, run_dir)
+    src, ref = read_split(cfg.data, task, cfg.data.test, run_dir)
     out = {}
     for label, decoding in (("greedy", DecodingConfig(strategy=Strategy.greedy)),
                             ("beam5", DecodingConfig(strategy=Strategy.beam, beam_size=5))):
         translator = Translator(model, task.name, vocabs[task.src], vocabs[task.tgt], decoding,
                                 torch.device("cpu"))
         start = time.perf_counter()
-        translator.translate_lines(src)
-        out[f"{label}_sentences_per_s"] = len(src) / (time.perf_counter() - start)
+        hyps = translator.translate_lines(src)
+        out[f"{label_prefix}{label}_sentences_per_s"] = len(src) / (time.perf_counter() - start)
+        out[f"{label_prefix}{label}_bleu"] = BLEU().corpus_score(hyps, [ref]).score
     return out
 
 
@@ -167,6 +170,7 @@ def main() -> None:
         if args.checkpoint:
             trained = load_trained(args.checkpoint, torch.device("cpu"))
             report.update(bench_translation(trained.model, trained.vocabs, cfg, Path(tmp)))
+            report.update(bench_translation(quantized(trained.model), trained.vocabs, cfg, Path(tmp), "int8_"))
             source = Path(cfg.data.root) / cfg.data.dir / f"{cfg.data.test}.{cfg.data.src}.gz"
             report.update(whole_process_translation(args.checkpoint, source))
             report["translation_model"] = str(args.checkpoint)
