@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from seq2seq.errors import CheckpointError
+from seq2seq.errors import CheckpointError, ConfigError
 from seq2seq.inference import load_trained
 from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer, TrainingStopped
@@ -118,3 +118,9 @@ def test_a_folder_without_checkpoint_is_a_clear_cli_error(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "no checkpoint found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_bf16_autocast_is_refused_on_the_cpu_with_a_message(tmp_path):
+    cfg = train_config([*TINY_TOY, "trainer.max_steps=3", "trainer.precision=bf16", "trainer.device=cpu"])
+    with pytest.raises(ConfigError, match="trainer.precision: bf16 autocast is for CUDA GPUs"):
+        Trainer(cfg, tmp_path)

@@ -18,6 +18,7 @@ from seq2seq.config.schema import (
     EvaluateConfig,
     InitConfig,
     ModelConfig,
+    Precision,
     Schedule,
     SentencePieceConfig,
     SpmType,
@@ -33,7 +34,8 @@ from seq2seq.errors import ConfigError
 
 __all__ = [
     "AttentionType", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig", "EncoderConfig",
-    "EvaluateConfig", "InitConfig", "ModelConfig", "Schedule", "SentencePieceConfig", "SpmType", "Strategy",
+    "EvaluateConfig", "InitConfig", "ModelConfig", "Precision", "Schedule", "SentencePieceConfig", "SpmType",
+    "Strategy",
     "TaskConfig", "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig",
     "register_configs", "to_typed",
 ]

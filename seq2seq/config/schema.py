@@ -45,6 +45,11 @@ class Schedule(Enum):
     plateau = "plateau"
 
 
+class Precision(Enum):
+    fp32 = "fp32"
+    bf16 = "bf16"  # autocast matrix products to bfloat16 (GPUs with bf16 units; slow on CPUs without AVX512-BF16)
+
+
 class Strategy(Enum):
     greedy = "greedy"
     beam = "beam"
@@ -241,6 +246,7 @@ class TrainerConfig:
     early_stopping: int = 0  # validations without BLEU gain before stopping; 0 = off
     select_on: str = "mean"  # "mean" of selectable tasks, or a task name
     device: str = "auto"  # auto, cpu, cuda, cuda:N
+    precision: Precision = Precision.fp32
     threads: int = 0  # torch intra-op threads; 0 = torch's default
     progress: bool = True
     init: List[InitConfig] = field(default_factory=list)  # transfer from other runs (fresh runs only)

@@ -18,12 +18,12 @@ from typing import Any, Dict
 import torch
 from tqdm import tqdm
 
-from seq2seq.config import DecodingConfig, Schedule, Strategy, TrainConfig
+from seq2seq.config import DecodingConfig, Precision, Schedule, Strategy, TrainConfig
 from seq2seq.data.batching import EpochIterator, TaskSampler, collate, token_batches
 from seq2seq.data.corpus import TaskData, load_task_data
 from seq2seq.data.files import clean_line
 from seq2seq.decoding import Translator
-from seq2seq.errors import CheckpointError, UserError
+from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.model import Seq2Seq, build_model
 from seq2seq.text import Vocab
@@ -48,6 +48,9 @@ class Trainer:
                 self.device = distributed.local_device()
             if self.rank > 0:  # one rank speaks and writes
                 logging.getLogger("seq2seq").setLevel(logging.WARNING)
+        if cfg.trainer.precision == Precision.bf16 and self.device.type != "cuda":
+            raise ConfigError("trainer.precision: bf16 autocast is for CUDA GPUs (the CPU LSTM kernels have no bf16 "
+                              "path); use trainer.precision=fp32 on the CPU")
         torch.manual_seed(cfg.trainer.seed)
         self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed)
         self.model: Seq2Seq = build_model(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
@@ -191,7 +194,8 @@ class Trainer:
             batch = distributed.shard(batch, self.rank, self.world)
         batch = batch.to(self.device)
         self.model.train()
-        loss_sum = self.forward(task, batch, t.label_smoothing)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=t.precision == Precision.bf16):
+            loss_sum = self.forward(task, batch, t.label_smoothing)
         # DDP averages gradients over ranks: scaling by the world size makes them those of the global batch
         loss = loss_sum * self.world / tokens
         total = distributed.all_sum(loss_sum) if self.world > 1 else loss_sum.detach()
