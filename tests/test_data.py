@@ -104,3 +104,14 @@ def test_task_frequencies_follow_mixing_ratios():
         assert abs(counts[name] / 40000 - ratio) < 0.01, (name, counts)
     assert [sampler.task_at(s) for s in range(50)] == [TaskSampler(["a", "b", "c"], [1, 2, 5], 3).task_at(s)
                                                        for s in range(50)]
+
+
+def test_length_pools_mix_batches_and_still_cover_everything_once():
+    rng = random.Random(2)
+    src = [rng.randint(1, 40) for _ in range(3000)]
+    tgt = [rng.randint(1, 40) for _ in range(3000)]
+    pooled = token_batches(src, tgt, 512, random.Random(3), pool=500)
+    assert sorted(i for b in pooled for i in b) == list(range(3000))
+    assert all(len(b) * max(max(src[i], tgt[i] + 1) for i in b) <= 512 for b in pooled)
+    whole = token_batches(src, tgt, 512, random.Random(3))
+    assert len(pooled) > len(whole)  # smaller pools pad a little more: more batches

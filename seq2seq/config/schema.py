@@ -232,6 +232,7 @@ class TrainerConfig:
     max_epochs: int = 0  # 0 = no limit (epochs of the first task)
     max_minutes: float = 0.0  # wall-clock budget; 0 = no limit
     batch_tokens: int = 4096  # padded tokens per batch: sentences * max(src_len, tgt_len + 1)
+    length_pool: int = 0  # sort by length within shuffled pools of this many pairs; 0 = the whole corpus
     lr: float = 1e-3
     schedule: Schedule = Schedule.constant
     plateau_factor: float = 0.5
@@ -253,7 +254,7 @@ class TrainerConfig:
     word_vectors: List[WordVectorsConfig] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "max_epochs", "keep_checkpoints", "early_stopping", "threads"):
+        for name in ("max_steps", "max_epochs", "keep_checkpoints", "early_stopping", "threads", "length_pool"):
             check(getattr(self, name) >= 0, f"trainer.{name}", f"must be >= 0, got {getattr(self, name)}")
         for name in ("batch_tokens", "lr", "log_every", "validate_every", "checkpoint_every"):
             check_positive(getattr(self, name), f"trainer.{name}")

@@ -46,12 +46,18 @@ def collate(src: Sequence[Sequence[int]], tgt: Sequence[Sequence[int]]) -> Batch
 
 
 def token_batches(src_lengths: Sequence[int], tgt_lengths: Sequence[int], batch_tokens: int,
-                  rng: random.Random) -> List[List[int]]:
+                  rng: random.Random, pool: int = 0) -> List[List[int]]:
     """Index lists whose padded size (sentences * longest side) stays within `batch_tokens`, in random order.
 
-    Sorting by length (ties broken at random) keeps padding small; the batch order is then shuffled.
+    Sorting by length (ties broken at random) keeps padding small; with `pool` > 0 the pairs are shuffled and
+    sorted only within pools of that many pairs, so batches mix differently from epoch to epoch.
     """
-    order = sorted(range(len(src_lengths)), key=lambda i: (src_lengths[i], tgt_lengths[i], rng.random()))
+    indices = list(range(len(src_lengths)))
+    if pool > 0:
+        rng.shuffle(indices)
+    pools = [indices[i:i + pool] for i in range(0, len(indices), pool)] if pool > 0 else [indices]
+    order = [i for chunk in pools
+             for i in sorted(chunk, key=lambda i: (src_lengths[i], tgt_lengths[i], rng.random()))]
     batches: List[List[int]] = []
     current: List[int] = []
     longest = 0
@@ -71,8 +77,9 @@ def token_batches(src_lengths: Sequence[int], tgt_lengths: Sequence[int], batch_
 class EpochIterator:
     """Endless batches of one task's training pairs; (epoch, position) is its whole state."""
 
-    def __init__(self, src: List[List[int]], tgt: List[List[int]], batch_tokens: int, seed: int, stream: int):
-        self.src, self.tgt = src, tgt
+    def __init__(self, src: List[List[int]], tgt: List[List[int]], batch_tokens: int, seed: int, stream: int,
+                 pool: int = 0):
+        self.src, self.tgt, self.pool = src, tgt, pool
         self.batch_tokens, self.seed, self.stream = batch_tokens, seed, stream
         self.src_lengths = [len(s) for s in src]
         self.tgt_lengths = [len(t) for t in tgt]
@@ -83,7 +90,7 @@ class EpochIterator:
     def _batches_of(self, epoch: int) -> List[List[int]]:
         if self._built_for != epoch:
             rng = random.Random(f"{self.seed}/{self.stream}/{epoch}")
-            self._batches = token_batches(self.src_lengths, self.tgt_lengths, self.batch_tokens, rng)
+            self._batches = token_batches(self.src_lengths, self.tgt_lengths, self.batch_tokens, rng, self.pool)
             self._built_for = epoch
         return self._batches
 

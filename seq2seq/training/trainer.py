@@ -70,7 +70,8 @@ class Trainer:
                 self.optimizer, mode="max", factor=cfg.trainer.plateau_factor,
                 patience=cfg.trainer.plateau_patience, min_lr=cfg.trainer.min_lr)
         self.iterators = {
-            name: EpochIterator(d.train_src, d.train_tgt, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i)
+            name: EpochIterator(d.train_src, d.train_tgt, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i,
+                                pool=cfg.trainer.length_pool)
             for i, (name, d) in enumerate(self.data.items())}
         self.sampler = TaskSampler([t.name for t in cfg.tasks], [t.mixing_ratio for t in cfg.tasks],
                                    cfg.trainer.seed)
