@@ -20,7 +20,7 @@ def _main(cfg: DictConfig) -> None:
     train_cfg.data.root = to_absolute_path(train_cfg.data.root)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     results = guarded(run_train, train_cfg, run_dir)
-    for task, scores in results["tasks"].items():
+    for task, scores in results.get("tasks", {}).items():
         print(f"{task}: BLEU {scores['bleu']:.2f} chrF {scores['chrf']:.2f} TER {scores['ter']:.2f} "
               f"({scores['signature']})")
     print(f"run folder: {run_dir}")

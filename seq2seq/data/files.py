@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import IO, Iterator, List, Tuple
 
+from seq2seq.atomic import write_atomic
 from seq2seq.config import ToyConfig
 from seq2seq.errors import DataError
 
@@ -68,11 +69,7 @@ def read_parallel(src_path: Path, tgt_path: Path) -> Tuple[List[str], List[str]]
 
 
 def write_lines(path: Path, lines: List[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.writelines(line + "\n" for line in lines)
-    tmp.replace(path)
+    write_atomic(path, "".join(line + "\n" for line in lines))
 
 
 TOY_LANGUAGES = ("in", "alt", "reverse", "copy", "sort")

@@ -11,6 +11,7 @@ import torch
 import yaml
 from sacrebleu.metrics import BLEU
 
+from seq2seq.atomic import write_atomic
 from seq2seq.config import DataConfig, DecodingConfig, EvaluateConfig, Strategy, TaskConfig, to_typed
 from seq2seq.data.corpus import read_split
 from seq2seq.data.files import clean_line, read_lines, write_lines
@@ -137,7 +138,5 @@ def run_evaluate(cfg: EvaluateConfig) -> Dict[str, Any]:
         print(f"report: {out / 'report.html'}")
         results[group or "report"] = report
     if cfg.json:
-        path = Path(cfg.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+        write_atomic(Path(cfg.json), json.dumps(results, indent=2))
     return results

@@ -11,6 +11,7 @@ from typing import Dict, Iterable, List, Sequence
 
 import sentencepiece as spm
 
+from seq2seq.atomic import write_atomic
 from seq2seq.config import SentencePieceConfig
 from seq2seq.errors import DataError
 
@@ -75,10 +76,7 @@ def train_sentencepiece(sentences: Iterable[str], path: Path, cfg: SentencePiece
         )
     except RuntimeError as err:
         raise DataError(f"{path}: SentencePiece training failed: {str(err).splitlines()[0]}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(model.getvalue())
-    tmp.replace(path)
+    write_atomic(path, model.getvalue())
     vocab = Vocab.load(path)
     log.info("SentencePiece %s: %d pieces (%s) from %d sentences", path.name, len(vocab), cfg.model_type.value,
              len(lines))

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any, Dict
 
+from seq2seq.atomic import write_atomic
 from seq2seq.config import TrainConfig
 from seq2seq.data.corpus import read_split
 from seq2seq.data.files import write_lines
@@ -24,10 +25,10 @@ def run_train(cfg: TrainConfig, run_dir: Path) -> Dict[str, Any]:
     trainer = Trainer(cfg, run_dir)
     trainer.resume()
     trainer.train()  # returns at once when the run already reached its stopping condition
+    if trainer.rank > 0:  # in a data-parallel run the first rank tests and writes the results
+        return {}
     results = test_best(trainer, cfg, run_dir)
-    tmp = run_dir / "results.json.tmp"
-    tmp.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    tmp.replace(run_dir / "results.json")
+    write_atomic(run_dir / "results.json", json.dumps(results, indent=2))
     return results
 
 
