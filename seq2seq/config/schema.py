@@ -173,7 +173,8 @@ class ModelConfig:
     name: str = MISSING
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
-    init_scale: float = 0.0  # 0: xavier-uniform; > 0: uniform(-s, s) as in Sutskever 2014
+    # 0: xavier-uniform matrices, N(0, 1/dim) embeddings, LSTM forget-gate bias 1; > 0: uniform(-s, s) (Sutskever 2014)
+    init_scale: float = 0.0
 
     def __post_init__(self) -> None:
         check(self.init_scale >= 0, "model.init_scale", f"must be >= 0, got {self.init_scale}")

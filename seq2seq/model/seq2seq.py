@@ -52,6 +52,13 @@ class Seq2Seq(nn.Module):
             else:
                 nn.init.zeros_(param)
         for module in self.modules():
+            if isinstance(module, nn.Embedding) and self.cfg.init_scale == 0:
+                nn.init.normal_(module.weight, std=module.embedding_dim ** -0.5)
+            if isinstance(module, nn.LSTM) and self.cfg.init_scale == 0:
+                with torch.no_grad():
+                    for name, param in module.named_parameters():
+                        if name.startswith("bias_ih"):
+                            param[module.hidden_size:2 * module.hidden_size].fill_(1.0)
             if isinstance(module, nn.Embedding) and module.padding_idx is not None:
                 with torch.no_grad():
                     module.weight[module.padding_idx].zero_()
