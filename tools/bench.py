@@ -25,13 +25,13 @@ from pathlib import Path
 
 import torch
 from hydra import compose, initialize_config_dir
-from sacrebleu.metrics import BLEU
 from torch.utils.flop_counter import FlopCounterMode
 
 from seq2seq.cli.common import CONF_DIR
 from seq2seq.config import DecodingConfig, Strategy, TrainConfig, to_typed
 from seq2seq.data.corpus import read_split
 from seq2seq.decoding import Translator
+from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.inference import load_trained, quantized
 from seq2seq.training.trainer import Trainer
 
@@ -100,7 +100,7 @@ def bench_translation(model, vocabs, cfg: TrainConfig, run_dir: Path, label_pref
         start = time.perf_counter()
         hyps = translator.translate_lines(src)
         out[f"{label_prefix}{label}_sentences_per_s"] = len(src) / (time.perf_counter() - start)
-        out[f"{label_prefix}{label}_bleu"] = BLEU().corpus_score(hyps, [ref]).score
+        out[f"{label_prefix}{label}_bleu"] = corpus_scores(hyps, ref)["bleu"]
     return out
 
 

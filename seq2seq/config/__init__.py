@@ -35,8 +35,7 @@ from seq2seq.errors import ConfigError
 __all__ = [
     "AttentionType", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig", "EncoderConfig",
     "EvaluateConfig", "InitConfig", "ModelConfig", "Precision", "Schedule", "SentencePieceConfig", "SpmType",
-    "Strategy",
-    "TaskConfig", "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig",
+    "Strategy", "TaskConfig", "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig",
     "register_configs", "to_typed",
 ]
 

@@ -51,17 +51,18 @@ class Seq2Seq(nn.Module):
                 nn.init.xavier_uniform_(param)
             else:
                 nn.init.zeros_(param)
-        for module in self.modules():
-            if isinstance(module, nn.Embedding) and self.cfg.init_scale == 0:
-                nn.init.normal_(module.weight, std=module.embedding_dim ** -0.5)
-            if isinstance(module, nn.LSTM) and self.cfg.init_scale == 0:
-                with torch.no_grad():
+        default = self.cfg.init_scale == 0
+        with torch.no_grad():
+            for module in self.modules():
+                if isinstance(module, nn.Embedding):
+                    if default:
+                        nn.init.normal_(module.weight, std=module.embedding_dim ** -0.5)
+                    if module.padding_idx is not None:
+                        module.weight[module.padding_idx].zero_()
+                elif isinstance(module, nn.LSTM) and default:  # forget gate (i, f, g, o order) opens at the start
                     for name, param in module.named_parameters():
                         if name.startswith("bias_ih"):
                             param[module.hidden_size:2 * module.hidden_size].fill_(1.0)
-            if isinstance(module, nn.Embedding) and module.padding_idx is not None:
-                with torch.no_grad():
-                    module.weight[module.padding_idx].zero_()
 
     def parts(self, task: str) -> Tuple[Encoder, Decoder]:
         spec = self.tasks[task]

@@ -21,6 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 from seq2seq import CHECKPOINT_FORMAT, __version__
+from seq2seq.atomic import write_atomic
 from seq2seq.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -138,9 +139,7 @@ class Checkpoints:
         return final
 
     def _point_latest(self, name: str) -> None:
-        tmp = self.folder / ".latest.tmp"
-        tmp.write_text(name + "\n", encoding="utf-8")
-        os.replace(tmp, self.folder / "latest")
+        write_atomic(self.folder / "latest", name + "\n")
 
     def _prune(self) -> None:
         steps = sorted(p for p in self.folder.glob("step_*") if p.is_dir())

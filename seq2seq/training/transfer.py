@@ -48,7 +48,7 @@ def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskC
     folder = find_checkpoint(Path(init.checkpoint))
     state = read_state(folder)
     source = init.source or name
-    theirs = [TaskConfig(**{k: v for k, v in t.items()}) for t in state["tasks"]]
+    theirs = [TaskConfig(**t) for t in state["tasks"]]
     try:
         their_lang = _language(theirs, side, source)
     except KeyError:
@@ -110,7 +110,8 @@ def load_word_vectors(model: Seq2Seq, spec: WordVectorsConfig, tasks: Sequence[T
 
 
 def freeze(model: Seq2Seq, inits: Sequence[InitConfig], word_vectors: Sequence[WordVectorsConfig]) -> None:
-    for spec in [*inits, *word_vectors]:
-        if spec.freeze:
-            for param in resolve(model, spec.module, "trainer.init.module")[0].parameters():
-                param.requires_grad_(False)
+    for key, specs in (("trainer.init.module", inits), ("trainer.word_vectors.module", word_vectors)):
+        for spec in specs:
+            if spec.freeze:
+                for param in resolve(model, spec.module, key)[0].parameters():
+                    param.requires_grad_(False)
