@@ -8,6 +8,8 @@ multi-task against single-task from sacrebleu's paired bootstrap resampling (1,0
 Finished runs are reused, so an interrupted invocation continues where it stopped.
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --minutes 30 --out runs/multitask
+
+`--presets multi30k_many_to_one --tasks de-en` gives the one row of Luong's headline comparison (two runs).
 """
 
 from __future__ import annotations
@@ -43,13 +45,15 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0, help="training budget of every run")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "multitask")
     parser.add_argument("--presets", nargs="*", default=list(PRESETS))
+    parser.add_argument("--tasks", nargs="*", default=None,
+                        help="only these tasks get a single-task baseline and a row (default: every task)")
     args = parser.parse_args()
     budget = [f"trainer.max_minutes={args.minutes}", "trainer.max_epochs=0"]
     rows, signature = [], ""
     for preset in args.presets:
         multi_run = args.out / preset
         multi = train(multi_run, [f"experiment={preset}", *budget])
-        for pair in PRESETS[preset]:
+        for pair in [p for p in PRESETS[preset] if args.tasks is None or p in args.tasks]:
             src, tgt = pair.split("-")
             single_run = args.out / f"single_{pair}"
             single = train(single_run, ["experiment=multi30k_attention", f"data.src={src}", f"data.tgt={tgt}",
