@@ -48,12 +48,23 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="*", default=None,
                         help="only these tasks get a single-task baseline and a row (default: every task)")
     args = parser.parse_args()
+    unknown = [p for p in args.presets if p not in PRESETS]
+    if unknown:
+        parser.error(f"--presets {' '.join(unknown)}: not one of {', '.join(PRESETS)}")
+    # the pairs that get a row, per preset, decided before any training: a preset with none is not trained
+    rows_of = {p: [t for t in PRESETS[p] if args.tasks is None or t in args.tasks] for p in args.presets}
+    unmatched = sorted(set(args.tasks or []) - {t for pairs in rows_of.values() for t in pairs})
+    if unmatched:
+        parser.error(f"--tasks {' '.join(unmatched)}: no such task in "
+                     + "; ".join(f"{p} ({', '.join(PRESETS[p])})" for p in args.presets))
     budget = [f"trainer.max_minutes={args.minutes}", "trainer.max_epochs=0"]
     rows, signature = [], ""
-    for preset in args.presets:
+    for preset, pairs in rows_of.items():
+        if not pairs:
+            continue
         multi_run = args.out / preset
         multi = train(multi_run, [f"experiment={preset}", *budget])
-        for pair in [p for p in PRESETS[preset] if args.tasks is None or p in args.tasks]:
+        for pair in pairs:
             src, tgt = pair.split("-")
             single_run = args.out / f"single_{pair}"
             single = train(single_run, ["experiment=multi30k_attention", f"data.src={src}", f"data.tgt={tgt}",
