@@ -27,13 +27,17 @@ def max_lengths(src_lengths: torch.Tensor, ratio: float, extra: int) -> torch.Te
 
 
 def _allowed(log_probs: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
-    """Never PAD or BOS; on rows at their last allowed step (mask [N] bool) nothing but EOS. [N, V] -> [N, V]."""
-    log_probs = log_probs.clone()
+    """Never PAD or BOS; on rows at their last allowed step (mask [N] bool) nothing but EOS.
+
+    Works in place on the fresh [N, V] tensor a model step returns (a copy of it per step cost as much as the
+    log-softmax in beam search) and returns it.
+    """
     log_probs[:, [PAD, BOS]] = float("-inf")
     if last.any():
-        eos = log_probs[:, EOS].clone()
-        log_probs[last] = float("-inf")
-        log_probs[last, EOS] = eos[last]
+        rows = last.nonzero().squeeze(1)
+        eos = log_probs[rows, EOS]
+        log_probs[rows] = float("-inf")
+        log_probs[rows, EOS] = eos
     return log_probs
 
 
@@ -88,6 +92,8 @@ def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, 
     A sentence stops once it has `n_best` finished hypotheses and none of its live ones can still beat the best
     (live scores only fall, and dividing by the largest length penalty bounds what they can reach), so with a
     beam as large as the number of candidates per step the result is the exhaustive-search optimum.
+    The encoder memory is the same for every beam of a sentence, so it is reordered only when sentences leave
+    the batch, never when beams swap (that copy of the attention states each step was a fifth of beam search).
     """
     batch, device = src.size(0), src.device
     memory, state = model.start(task, src, src_lengths)
@@ -98,7 +104,12 @@ def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, 
     seqs = torch.full((batch * beam, 1), BOS, dtype=torch.long, device=device)
     alive = torch.arange(batch, device=device)  # original sentence of each active sentence
     finished: List[List[Hypothesis]] = [[] for _ in range(batch)]
+    # the n_best-th best finished score per sentence (-inf until it has n_best), for the stopping test
+    nth_best = torch.full((batch,), float("-inf"), device=device)
     limit = max_len.to(device)
+    # what the best live hypothesis can still reach is at most its score / the largest length penalty
+    widest = torch.tensor([length_penalty(int(n), alpha) for n in limit.tolist()], device=device)
+    in_beam = torch.arange(2 * beam, device=device).unsqueeze(0) < beam
     step = 0
     while alive.numel() > 0:
         active = alive.numel()
@@ -106,17 +117,20 @@ def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, 
         vocab = log_probs.size(-1)
         last_step = (limit[alive] - 1 <= step).repeat_interleave(beam)
         log_probs = _allowed(log_probs, last_step)
-        candidates = (scores.unsqueeze(2) + log_probs.view(active, beam, vocab)).view(active, -1)
+        candidates = log_probs.view(active, beam, vocab).add_(scores.unsqueeze(2)).view(active, -1)
         top_scores, top_index = candidates.topk(2 * beam, dim=1)  # at most `beam` of them end in EOS
         origin, token = top_index // vocab, top_index % vocab  # [active, 2 * beam]
         ends = token == EOS
         # a hypothesis ends only when its EOS is among the best `beam` candidates (so beam 1 is greedy search)
-        in_beam = torch.arange(2 * beam, device=device).unsqueeze(0) < beam
-        for a, c in (ends & in_beam & torch.isfinite(top_scores)).nonzero().tolist():
-            row = a * beam + origin[a, c].item()
-            tokens = seqs[row, 1:].tolist()
-            raw = top_scores[a, c].item()
-            finished[alive[a].item()].append(Hypothesis(tokens, raw / length_penalty(len(tokens) + 1, alpha)))
+        ending = (ends & in_beam & torch.isfinite(top_scores)).nonzero().tolist()
+        if ending:
+            origins, raws, sentences = origin.tolist(), top_scores.tolist(), alive.tolist()
+            for a, c in ending:
+                tokens = seqs[a * beam + origins[a][c], 1:].tolist()
+                done_list = finished[sentences[a]]
+                done_list.append(Hypothesis(tokens, raws[a][c] / length_penalty(len(tokens) + 1, alpha)))
+                if len(done_list) >= n_best:
+                    nth_best[sentences[a]] = sorted(h.score for h in done_list)[-n_best]
         # the best `beam` candidates that do not end in EOS continue
         rank = torch.where(ends, torch.full_like(top_scores, float("inf")),
                            torch.arange(2 * beam, device=device, dtype=top_scores.dtype).expand(active, -1))
@@ -124,20 +138,14 @@ def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, 
         scores = top_scores.gather(1, pick).masked_fill(ends.gather(1, pick), float("-inf"))
         rows = (torch.arange(active, device=device).unsqueeze(1) * beam + origin.gather(1, pick)).view(-1)
         seqs = torch.cat([seqs.index_select(0, rows), token.gather(1, pick).view(-1, 1)], dim=1)
-        memory, state = memory.reorder(rows), state.reorder(rows)
+        state = state.reorder(rows)
         step += 1
-        # which sentences are done
-        best_live = scores.max(dim=1).values.tolist()
-        keep = []
-        for a, sentence in enumerate(alive.tolist()):
-            done_list = finished[sentence]
-            bound = best_live[a] / length_penalty(int(limit[sentence]), alpha) if best_live[a] < 0 else best_live[a]
-            if best_live[a] == float("-inf") or (
-                    len(done_list) >= n_best and sorted(h.score for h in done_list)[-n_best] >= bound):
-                continue
-            keep.append(a)
-        if len(keep) < active:
-            index = torch.tensor(keep, dtype=torch.long, device=device)
+        # which sentences are done: no live hypothesis left, or none that can still beat the n_best-th finished
+        best_live = scores.max(dim=1).values
+        bound = torch.where(best_live < 0, best_live / widest[alive], best_live)
+        done = torch.isneginf(best_live) | (nth_best[alive] >= bound)
+        if bool(done.any()):
+            index = (~done).nonzero().squeeze(1)
             rows = (index.unsqueeze(1) * beam + torch.arange(beam, device=device)).view(-1)
             alive, scores, seqs = alive[index], scores[index], seqs[rows]
             memory, state = memory.reorder(rows), state.reorder(rows)
