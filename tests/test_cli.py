@@ -75,6 +75,10 @@ def test_evaluate_scores_files_and_checkpoints(trained, tmp_path):
     (["seq2seq-train", "model=transformer"], "available options in 'model': gru_bahdanau"),
     (["seq2seq-train", "data=files"], ": a value is required (give data."),
     (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=0"], "decoding.beam_size: must be >= 1"),
+    (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=10"],
+     "decoding.beam_size: is only read by beam search, not greedy; add decoding=beam"),
+    (["seq2seq-translate", "checkpoint=run", "decoding=beam", "decoding.temperature=0.5"],
+     "decoding.temperature: is only read by sampling, not beam; add decoding=sample"),
     (["seq2seq-train", "data.spm.vocab_size=-3"], "data.spm.vocab_size"),
     (["seq2seq-evaluate", "hyps=[a.txt]"], "ref: a reference file is needed"),
 ])

@@ -289,6 +289,13 @@ class DecodingConfig:
         check(self.n_best <= self.beam_size or self.strategy != Strategy.beam, "decoding.n_best",
               f"must be <= decoding.beam_size ({self.beam_size})")
         check(self.temperature > 0, "decoding.temperature", f"must be > 0, got {self.temperature}")
+        # a key the chosen strategy never reads would be silently ignored: say so (defaults pass)
+        check(self.beam_size == 5 or self.strategy == Strategy.beam, "decoding.beam_size",
+              f"is only read by beam search, not {self.strategy.value}; add decoding=beam")
+        check(self.length_penalty == 1.0 or self.strategy == Strategy.beam, "decoding.length_penalty",
+              f"is only read by beam search, not {self.strategy.value}; add decoding=beam")
+        check(self.temperature == 1.0 or self.strategy == Strategy.sample, "decoding.temperature",
+              f"is only read by sampling, not {self.strategy.value}; add decoding=sample")
         check(self.length_penalty >= 0, "decoding.length_penalty", "must be >= 0")
         check(self.max_length_ratio > 0, "decoding.max_length_ratio", "must be > 0")
         check(self.max_length_extra >= 1, "decoding.max_length_extra", "must be >= 1")
