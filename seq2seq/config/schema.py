@@ -6,7 +6,7 @@ dataclasses, before any work starts. Model code receives these typed objects, ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import List
 
@@ -268,6 +268,11 @@ class TrainerConfig:
               "trainer.device", f"must be auto, cpu, cuda or cuda:N, got {self.device!r}")
 
 
+# decoding keys that one strategy alone reads, with that strategy and how messages name it
+STRATEGY_ONLY_KEYS = {"beam_size": (Strategy.beam, "beam search"), "length_penalty": (Strategy.beam, "beam search"),
+                      "temperature": (Strategy.sample, "sampling")}
+
+
 @dataclass
 class DecodingConfig:
     strategy: Strategy = Strategy.greedy
@@ -289,13 +294,11 @@ class DecodingConfig:
         check(self.n_best <= self.beam_size or self.strategy != Strategy.beam, "decoding.n_best",
               f"must be <= decoding.beam_size ({self.beam_size})")
         check(self.temperature > 0, "decoding.temperature", f"must be > 0, got {self.temperature}")
-        # a key the chosen strategy never reads would be silently ignored: say so (defaults pass)
-        check(self.beam_size == 5 or self.strategy == Strategy.beam, "decoding.beam_size",
-              f"is only read by beam search, not {self.strategy.value}; add decoding=beam")
-        check(self.length_penalty == 1.0 or self.strategy == Strategy.beam, "decoding.length_penalty",
-              f"is only read by beam search, not {self.strategy.value}; add decoding=beam")
-        check(self.temperature == 1.0 or self.strategy == Strategy.sample, "decoding.temperature",
-              f"is only read by sampling, not {self.strategy.value}; add decoding=sample")
+        # a key the chosen strategy never reads would be silently ignored: say so (its default passes)
+        defaults = {f.name: f.default for f in fields(self)}
+        for key, (reader, name) in STRATEGY_ONLY_KEYS.items():
+            check(getattr(self, key) == defaults[key] or self.strategy == reader, f"decoding.{key}",
+                  f"is only read by {name}, not {self.strategy.value}; add decoding={reader.value}")
         check(self.length_penalty >= 0, "decoding.length_penalty", "must be >= 0")
         check(self.max_length_ratio > 0, "decoding.max_length_ratio", "must be > 0")
         check(self.max_length_extra >= 1, "decoding.max_length_extra", "must be >= 1")
