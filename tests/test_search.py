@@ -65,7 +65,7 @@ def test_large_beam_finds_the_exhaustive_search_optimum(alpha, attention):
                 score = _score(model, src, length, list(tokens), max_len) / length_penalty(n + 1, alpha)
                 if score > best_score:
                     best_score, best = score, list(tokens)
-        found = beam_search(model, "t", src, length, torch.tensor([max_len]), beam=500, alpha=alpha)[0][0]
+        found = beam_search(model, "t", src, length, torch.tensor([max_len]), beam=500, alpha=alpha, exact=True)[0][0]
         assert found.tokens == best
         assert found.score == pytest.approx(best_score, abs=1e-4)
         greedy = greedy_or_sample(model, "t", src, length, torch.tensor([max_len]))[0]
@@ -73,6 +73,34 @@ def test_large_beam_finds_the_exhaustive_search_optimum(alpha, attention):
     # the test is only meaningful if search matters on this model: greedy must miss the optimum somewhere
     if alpha == 0.0:
         assert mismatched_greedy > 0
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_usual_stopping_rule_is_the_exact_search_cut_short(alpha):
+    """Each sentence follows the same search until the usual rule stops it: never a better score, fewer steps."""
+    model = tiny_model(attention="luong_general")
+    calls = {"rows": 0}
+    step = model.step
+
+    def counted(task, tokens, state, memory):
+        calls["rows"] += tokens.numel()
+        return step(task, tokens, state, memory)
+
+    model.step = counted
+    src, lengths = _batch(SOURCES)
+    limit = torch.full((len(SOURCES),), 12)
+    found, rows = {}, {}
+    for exact in (True, False):
+        calls["rows"] = 0
+        found[exact] = beam_search(model, "t", src, lengths, limit, beam=3, alpha=alpha, exact=exact)
+        rows[exact] = calls["rows"]
+    for slow, fast in zip(found[True], found[False]):
+        assert fast[0].score <= slow[0].score + 1e-6
+    if alpha == 0.0:  # live scores only fall: the usual rule is already exact
+        assert rows[False] == rows[True]
+        assert [h[0].tokens for h in found[False]] == [h[0].tokens for h in found[True]]
+    else:
+        assert rows[False] < rows[True]
 
 
 @pytest.mark.parametrize("attention", ["luong_general", "bahdanau"])

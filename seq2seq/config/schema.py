@@ -270,7 +270,7 @@ class TrainerConfig:
 
 # decoding keys that one strategy alone reads, with that strategy and how messages name it
 STRATEGY_ONLY_KEYS = {"beam_size": (Strategy.beam, "beam search"), "length_penalty": (Strategy.beam, "beam search"),
-                      "temperature": (Strategy.sample, "sampling")}
+                      "exact_stop": (Strategy.beam, "beam search"), "temperature": (Strategy.sample, "sampling")}
 
 
 @dataclass
@@ -279,6 +279,9 @@ class DecodingConfig:
     beam_size: int = 5
     length_penalty: float = 1.0  # GNMT alpha; 0 = none
     n_best: int = 1
+    # stop a sentence only when no live hypothesis could beat its n-best at any length up to the limit (the exact
+    # beam optimum under a length penalty, ~30 % more steps), not when it could not by ending at the next step
+    exact_stop: bool = False
     temperature: float = 1.0
     seed: int = 1
     max_length_ratio: float = 2.0  # max output tokens = ratio * source tokens + max_length_extra

@@ -86,12 +86,16 @@ def length_penalty(length: int, alpha: float) -> float:
 
 @torch.no_grad()
 def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, max_len: torch.Tensor,
-                beam: int, alpha: float = 0.0, n_best: int = 1) -> List[List[Hypothesis]]:
+                beam: int, alpha: float = 0.0, n_best: int = 1, exact: bool = False) -> List[List[Hypothesis]]:
     """Batched beam search; returns the `n_best` hypotheses per sentence, best first.
 
-    A sentence stops once it has `n_best` finished hypotheses and none of its live ones can still beat the best
-    (live scores only fall, and dividing by the largest length penalty bounds what they can reach), so with a
-    beam as large as the number of candidates per step the result is the exhaustive-search optimum.
+    A sentence stops once it has `n_best` finished hypotheses and its best live one cannot beat the `n_best`-th.
+    Live scores only fall, so without a length penalty (alpha = 0) that test is exact. With one, a longer
+    hypothesis is divided by a larger penalty, so its normalised score can still rise: `exact` bounds it by the
+    largest penalty a sentence allows (with a beam as large as the candidates per step the result is then the
+    exhaustive-search optimum), otherwise by the penalty of ending at the next step, the usual rule (as in
+    Hugging Face's default). On test_2016_flickr (beam 5, alpha 1) the exact bound searched 30 % more beam steps
+    to change 36 of 1,000 outputs, and BLEU went 35.56 -> 35.31.
     The encoder memory is the same for every beam of a sentence, so it is reordered only when sentences leave
     the batch, never when beams swap (that copy of the attention states each step was a fifth of beam search).
     """
@@ -107,8 +111,8 @@ def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, 
     # the n_best-th best finished score per sentence (-inf until it has n_best), for the stopping test
     nth_best = torch.full((batch,), float("-inf"), device=device)
     limit = max_len.to(device)
-    # what the best live hypothesis can still reach is at most its score / the largest length penalty
-    widest = torch.tensor([length_penalty(int(n), alpha) for n in limit.tolist()], device=device)
+    # what the best live hypothesis can still reach: at most its score / the largest length penalty (exact)
+    widest = torch.tensor([length_penalty(int(n), alpha) for n in limit.tolist()], device=device) if exact else None
     in_beam = torch.arange(2 * beam, device=device).unsqueeze(0) < beam
     step = 0
     while alive.numel() > 0:
@@ -142,7 +146,8 @@ def beam_search(model, task: str, src: torch.Tensor, src_lengths: torch.Tensor, 
         step += 1
         # which sentences are done: no live hypothesis left, or none that can still beat the n_best-th finished
         best_live = scores.max(dim=1).values
-        bound = torch.where(best_live < 0, best_live / widest[alive], best_live)
+        divisor = widest[alive] if exact else length_penalty(step + 1, alpha)
+        bound = torch.where(best_live < 0, best_live / divisor, best_live)
         done = torch.isneginf(best_live) | (nth_best[alive] >= bound)
         if bool(done.any()):
             index = (~done).nonzero().squeeze(1)

@@ -36,7 +36,7 @@ class Translator:
             limit = max_lengths(lengths, cfg.max_length_ratio, cfg.max_length_extra)
             if cfg.strategy == Strategy.beam:
                 found = beam_search(self.model, self.task, src, lengths, limit, cfg.beam_size,
-                                    cfg.length_penalty, cfg.n_best)
+                                    cfg.length_penalty, cfg.n_best, cfg.exact_stop)
             else:
                 temperature = cfg.temperature if cfg.strategy == Strategy.sample else None
                 found = [[h] for h in greedy_or_sample(self.model, self.task, src, lengths, limit, temperature,
