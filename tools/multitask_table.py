@@ -4,7 +4,9 @@
 For each preset (multi30k_one_to_many, multi30k_many_to_one, multi30k_many_to_many) it trains the preset and one
 single-task reference-model run per translation task with the same `trainer.max_minutes`, one after the other
 (never two trainings at once), then prints a Markdown table of BLEU and chrF per task with the p-value of
-multi-task against single-task from sacrebleu's paired bootstrap resampling (1,000 resamples, seed 12345).
+multi-task against single-task from sacrebleu's paired bootstrap resampling (1,000 resamples, seed 12345), and
+the target tokens each run trained on that task. Every row is decoded here, beam 5 as in `seq2seq-evaluate
+checkpoint=RUN decoding=beam`, so runs trained by older code are scored with the same search as new ones.
 Finished runs are reused, so an interrupted invocation continues where it stopped.
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --minutes 30 --out runs/multitask
@@ -23,7 +25,9 @@ from pathlib import Path
 from sacrebleu.metrics import BLEU
 from sacrebleu.significance import PairedTest
 
-from seq2seq.data.files import find_file, read_lines
+from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
+from seq2seq.evaluation.run import from_checkpoint
+from seq2seq.evaluation.scores import corpus_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = {
@@ -38,6 +42,20 @@ def train(run: Path, overrides: list) -> dict:
         subprocess.run([sys.executable, "-m", "seq2seq.cli.train", *overrides, "trainer.progress=false",
                         f"hydra.run.dir={run}"], check=True, cwd=ROOT)
     return json.loads((run / "results.json").read_text())
+
+
+def decode(run: Path, pair: str) -> tuple:
+    """Beam-5 test translations of one task by the run's best checkpoint, and the references."""
+    cfg = EvaluateConfig(checkpoint=str(run), pair=pair, attention_plots=0,
+                         decoding=DecodingConfig(strategy=Strategy.beam))
+    systems = from_checkpoint(cfg)[pair]
+    return systems.hyps[pair], systems.refs
+
+
+def tokens_trained(run: Path, pair: str) -> int:
+    """Target tokens of this task in the run's training batches (summed over the logged windows)."""
+    rows = (json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip())
+    return sum(row["tokens"].get(pair, 0) for row in rows if row["kind"] == "train")
 
 
 def main() -> None:
@@ -63,28 +81,30 @@ def main() -> None:
         if not pairs:
             continue
         multi_run = args.out / preset
-        multi = train(multi_run, [f"experiment={preset}", *budget])
+        train(multi_run, [f"experiment={preset}", *budget])
         for pair in pairs:
             src, tgt = pair.split("-")
             single_run = args.out / f"single_{pair}"
-            single = train(single_run, ["experiment=multi30k_attention", f"data.src={src}", f"data.tgt={tgt}",
-                                        "data.spm.joint=false",  # the multi-task presets: one model per language
-                                        *budget])
-            multi_hyps = read_lines(multi_run / f"test_2016_flickr.{pair}.hyp.{tgt}")
-            single_hyps = read_lines(single_run / f"test_2016_flickr.{pair}.hyp.{tgt}")
-            state = json.loads((multi_run / "checkpoints" / "best" / "state.json").read_text())
-            refs = read_lines(find_file(Path(state["data"]["root"]) / "multi30k", "test_2016_flickr", tgt))
+            train(single_run, ["experiment=multi30k_attention", f"data.src={src}", f"data.tgt={tgt}",
+                               "data.spm.joint=false",  # the multi-task presets: one model per language
+                               *budget])
+            multi_hyps, refs = decode(multi_run, pair)
+            single_hyps, single_refs = decode(single_run, pair)
+            if refs != single_refs:
+                sys.exit(f"{pair}: {multi_run} and {single_run} read different test sets; use one data root")
             signatures, tests = PairedTest([("single", single_hyps), ("multi", multi_hyps)], {"BLEU": BLEU()},
                                            [refs], test_type="bs")()
             p, signature = tests["BLEU"][1].p_value, str(signatures["BLEU"])
-            m, s = multi["tasks"][pair], single["tasks"][pair]
-            rows.append(f"| {preset} | {pair} | {m['bleu']:.2f} | {m['chrf']:.2f} | {s['bleu']:.2f} | "
-                        f"{s['chrf']:.2f} | {m['bleu'] - s['bleu']:+.2f} | {p:.3f} |")
+            m, s = corpus_scores(multi_hyps, refs), corpus_scores(single_hyps, refs)
+            rows.append(f"| {preset} | {pair} | {m['bleu']:.2f} | {m['chrf']:.2f} | "
+                        f"{tokens_trained(multi_run, pair) / 1e6:.2f} M | {s['bleu']:.2f} | {s['chrf']:.2f} | "
+                        f"{tokens_trained(single_run, pair) / 1e6:.2f} M | {m['bleu'] - s['bleu']:+.2f} | {p:.3f} |")
     print(f"Budget: {args.minutes:g} training minutes per run on this machine; decoding: beam 5; test_2016_flickr.")
-    print("| preset | task | multi-task BLEU | chrF | single-task BLEU | chrF | ΔBLEU | p |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| preset | task | multi-task BLEU | chrF | tokens | single-task BLEU | chrF | tokens | ΔBLEU | p |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
-    print(f"\np: sacrebleu paired bootstrap, {signature}")
+    print(f"\ntokens: target tokens of the task in the run's training batches. "
+          f"p: sacrebleu paired bootstrap, {signature}")
 
 
 if __name__ == "__main__":
