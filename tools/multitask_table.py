@@ -17,10 +17,11 @@ Finished runs are reused, so an interrupted invocation continues where it stoppe
 from __future__ import annotations
 
 import argparse
-import json
+import functools
 import subprocess
 import sys
 from pathlib import Path
+from typing import List, Tuple
 
 from sacrebleu.metrics import BLEU
 from sacrebleu.significance import PairedTest
@@ -37,25 +38,22 @@ PRESETS = {
 }
 
 
-def train(run: Path, overrides: list) -> dict:
+def train(run: Path, overrides: list) -> None:
+    """Train the run unless it has finished (its results.json exists); an unfinished one resumes."""
     if not (run / "results.json").is_file():
         subprocess.run([sys.executable, "-m", "seq2seq.cli.train", *overrides, "trainer.progress=false",
                         f"hydra.run.dir={run}"], check=True, cwd=ROOT)
-    return json.loads((run / "results.json").read_text())
 
 
-def decode(run: Path, pair: str) -> tuple:
-    """Beam-5 test translations of one task by the run's best checkpoint, and the references."""
+@functools.cache  # a single-task baseline can serve two presets: decode it once
+def decode(run: Path, pair: str) -> Tuple[List[str], List[str], int]:
+    """Beam-5 test translations of one task by the run's best checkpoint, the references, and the target tokens
+    of that task in the run's training batches (summed over the logged windows)."""
     cfg = EvaluateConfig(checkpoint=str(run), pair=pair, attention_plots=0,
                          decoding=DecodingConfig(strategy=Strategy.beam))
     systems = from_checkpoint(cfg)[pair]
-    return systems.hyps[pair], systems.refs
-
-
-def tokens_trained(run: Path, pair: str) -> int:
-    """Target tokens of this task in the run's training batches (summed over the logged windows)."""
-    rows = (json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip())
-    return sum(row["tokens"].get(pair, 0) for row in rows if row["kind"] == "train")
+    tokens = sum(entry["tokens"] for entry in systems.curves[run.name]["train"])
+    return systems.hyps[pair], systems.refs, tokens
 
 
 def main() -> None:
@@ -88,8 +86,8 @@ def main() -> None:
             train(single_run, ["experiment=multi30k_attention", f"data.src={src}", f"data.tgt={tgt}",
                                "data.spm.joint=false",  # the multi-task presets: one model per language
                                *budget])
-            multi_hyps, refs = decode(multi_run, pair)
-            single_hyps, single_refs = decode(single_run, pair)
+            multi_hyps, refs, multi_tokens = decode(multi_run, pair)
+            single_hyps, single_refs, single_tokens = decode(single_run, pair)
             if refs != single_refs:
                 sys.exit(f"{pair}: {multi_run} and {single_run} read different test sets; use one data root")
             signatures, tests = PairedTest([("single", single_hyps), ("multi", multi_hyps)], {"BLEU": BLEU()},
@@ -97,8 +95,8 @@ def main() -> None:
             p, signature = tests["BLEU"][1].p_value, str(signatures["BLEU"])
             m, s = corpus_scores(multi_hyps, refs), corpus_scores(single_hyps, refs)
             rows.append(f"| {preset} | {pair} | {m['bleu']:.2f} | {m['chrf']:.2f} | "
-                        f"{tokens_trained(multi_run, pair) / 1e6:.2f} M | {s['bleu']:.2f} | {s['chrf']:.2f} | "
-                        f"{tokens_trained(single_run, pair) / 1e6:.2f} M | {m['bleu'] - s['bleu']:+.2f} | {p:.3f} |")
+                        f"{multi_tokens / 1e6:.2f} M | {s['bleu']:.2f} | {s['chrf']:.2f} | "
+                        f"{single_tokens / 1e6:.2f} M | {m['bleu'] - s['bleu']:+.2f} | {p:.3f} |")
     print(f"Budget: {args.minutes:g} training minutes per run on this machine; decoding: beam 5; test_2016_flickr.")
     print("| preset | task | multi-task BLEU | chrF | tokens | single-task BLEU | chrF | tokens | ΔBLEU | p |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")

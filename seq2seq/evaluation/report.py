@@ -66,7 +66,8 @@ def read_curves(run_dir: Path, task: str | None = None) -> Dict[str, List[dict]]
     for e in entries:
         if e.get("kind") == "train" and (task is None or task in e["loss"]):
             loss = e["loss"][task] if task else None  # already per target token
-            train.append({"step": e["step"], "elapsed": e["elapsed"], "loss": loss})
+            tokens = e.get("tokens", {}).get(task, 0) if task else None  # target tokens trained since the last entry
+            train.append({"step": e["step"], "elapsed": e["elapsed"], "loss": loss, "tokens": tokens})
     return {"train": train, "valid": [e for e in valid if e["task"] == task]}
 
 
