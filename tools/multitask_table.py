@@ -1,108 +1,152 @@
 #!/usr/bin/env python
-"""Multi-task presets against their single-task baselines at the same training budget, on test_2016_flickr.
+"""Multi-task presets against their single-task baselines on the main task, over several seeds.
 
-For each preset (multi30k_one_to_many, multi30k_many_to_one, multi30k_many_to_many) it trains the preset and one
-single-task reference-model run per translation task with the same `trainer.max_minutes`, one after the other
-(never two trainings at once), then prints a Markdown table of BLEU and chrF per task with the p-value of
-multi-task against single-task from sacrebleu's paired bootstrap resampling (1,000 resamples, seed 12345), and
-the target tokens each run trained on that task. Every row is decoded here, beam 5 as in `seq2seq-evaluate
-checkpoint=RUN decoding=beam`, so runs trained by older code are scored with the same search as new ones.
-Finished runs are reused, so an interrupted invocation continues where it stopped.
+Each row is a multi-task preset and the single-task preset trained on exactly its main task's data (same model,
+recipe and cap: both stop early on the main task's validation BLEU). For every seed the tool trains what is
+missing, one run after the other (a finished run, one with results.json, is reused; a killed one resumes from its
+last checkpoint), translates the main task's test set (test_2016_flickr) with beam 5 from each best checkpoint and
+writes `docs/results/multitask.json` and the table between the README's multitask-table markers. p is the project's
+paired significance test (approximate randomisation, seq2seq.evaluation.significance) on the median-seed pair: the
+seed whose multi-task BLEU is the median.
 
-    SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --minutes 30 --out runs/multitask
+    SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one --seeds 1 2 3
 
-`--presets multi30k_many_to_one --tasks de-en` gives the one row of Luong's headline comparison (two runs).
+A table can grow over several invocations: runs live in --out (default runs/multitask/PRESET/seedN).
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
+import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Tuple
+from typing import Any, Dict, List
 
-from sacrebleu.metrics import BLEU
-from sacrebleu.significance import PairedTest
-
+from seq2seq.atomic import write_atomic
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
 from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.evaluation.scores import corpus_scores
+from seq2seq.evaluation.significance import paired_p_value
+from seq2seq.training.checkpoint import find_checkpoint, read_state
 
 ROOT = Path(__file__).resolve().parents[1]
-PRESETS = {
-    "multi30k_one_to_many": ["en-de", "en-fr", "en-cs"],
-    "multi30k_many_to_one": ["de-en", "fr-en", "cs-en"],
-    "multi30k_many_to_many": ["en-de", "de-en"],
+# preset -> (its single-task baseline preset, the main task)
+ROWS = {
+    "multi30k_lowres_many_to_one": ("multi30k_lowres_de_en", "de-en"),
+    "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de"),
+    "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en"),
 }
+MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
 
 
-def train(run: Path, overrides: list) -> None:
+def train(preset: str, seed: int, run: Path, extra: List[str]) -> None:
     """Train the run unless it has finished (its results.json exists); an unfinished one resumes."""
-    if not (run / "results.json").is_file():
-        subprocess.run([sys.executable, "-m", "seq2seq.cli.train", *overrides, "trainer.progress=false",
-                        f"hydra.run.dir={run}"], check=True, cwd=ROOT)
+    if (run / "results.json").is_file():
+        return
+    print(f"training {preset} seed {seed} into {run}", flush=True)
+    subprocess.run([sys.executable, "-m", "seq2seq.cli.train", f"experiment={preset}", f"trainer.seed={seed}",
+                    "trainer.progress=false", *extra, f"hydra.run.dir={run}"], check=True, cwd=ROOT)
 
 
-@functools.cache  # a single-task baseline can serve two presets: decode it once
-def decode(run: Path, pair: str) -> Tuple[List[str], List[str], int]:
-    """Beam-5 test translations of one task by the run's best checkpoint, the references, and the target tokens
-    of that task in the run's training batches (summed over the logged windows)."""
-    cfg = EvaluateConfig(checkpoint=str(run), pair=pair, attention_plots=0,
+def measure(run: Path, task: str) -> Dict[str, Any]:
+    """Beam-5 test translations of the main task by the run's best checkpoint, and what training cost."""
+    cfg = EvaluateConfig(checkpoint=str(run), pair=task, attention_plots=0,
                          decoding=DecodingConfig(strategy=Strategy.beam))
-    systems = from_checkpoint(cfg)[pair]
-    tokens = sum(entry["tokens"] for entry in systems.curves[run.name]["train"])
-    return systems.hyps[pair], systems.refs, tokens
+    systems = from_checkpoint(cfg)[task]
+    best = read_state(find_checkpoint(run))
+    results = json.loads((run / "results.json").read_text(encoding="utf-8"))
+    return {"hyps": systems.hyps[task], "refs": systems.refs, **corpus_scores(systems.hyps[task], systems.refs),
+            "updates": best.get("task_updates", {}).get(task, best["step"]), "best_step": best["step"],
+            "minutes": round(results["training_seconds"] / 60, 1),
+            "train_pairs": results["tasks"][task].get("train_pairs")}
+
+
+def row_of(preset: str, seeds: List[int], out: Path, extra: List[str]) -> Dict[str, Any]:
+    baseline, task = ROWS[preset]
+    multi, single = [], []
+    for seed in seeds:
+        multi_run, single_run = out / preset / f"seed{seed}", out / baseline / f"seed{seed}"
+        train(baseline, seed, single_run, extra)
+        train(preset, seed, multi_run, extra)
+        multi.append(measure(multi_run, task))
+        single.append(measure(single_run, task))
+        if multi[-1]["refs"] != single[-1]["refs"]:
+            sys.exit(f"{preset}: {multi_run} and {single_run} read different test sets; use one data root")
+    bleu = [m["bleu"] for m in multi]
+    median = sorted(range(len(seeds)), key=lambda i: bleu[i])[len(seeds) // 2]
+    p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], multi[median]["refs"])
+
+    def spread(values: List[float]) -> float:
+        return round(statistics.stdev(values), 2) if len(values) > 1 else 0.0
+
+    row = {"preset": preset, "baseline": baseline, "task": task, "seeds": seeds,
+           "bleu": [m["bleu"] for m in multi], "baseline_bleu": [s["bleu"] for s in single],
+           "chrf": [m["chrf"] for m in multi], "baseline_chrf": [s["chrf"] for s in single],
+           "p_value": round(p, 4), "p_seed": seeds[median],
+           "main_task_updates": [m["updates"] for m in multi], "baseline_updates": [s["updates"] for s in single],
+           "minutes": [m["minutes"] for m in multi], "baseline_minutes": [s["minutes"] for s in single],
+           "train_pairs": multi[0]["train_pairs"], "baseline_train_pairs": single[0]["train_pairs"]}
+    row["bleu_mean"] = round(statistics.mean(row["bleu"]), 2)
+    row["baseline_bleu_mean"] = round(statistics.mean(row["baseline_bleu"]), 2)
+    row["bleu_std"], row["baseline_bleu_std"] = spread(row["bleu"]), spread(row["baseline_bleu"])
+    row["gain"] = round(row["bleu_mean"] - row["baseline_bleu_mean"], 2)
+    return row
+
+
+def markdown(rows: List[Dict[str, Any]], command: str) -> str:
+    def mean_sd(values: List[float]) -> str:
+        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        return f"{statistics.mean(values):.2f} ± {sd:.2f}"
+
+    lines = [f"From `{command}`; test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation "
+             "BLEU; mean ± standard deviation over seeds.", "",
+             "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
+             "| main-task updates multi / single | minutes multi / single |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            f"| {r['preset']} | {r['task']} | {', '.join(map(str, r['seeds']))} | {mean_sd(r['bleu'])} | "
+            f"{mean_sd(r['baseline_bleu'])} (`{r['baseline']}`) | {r['gain']:+.2f} | {r['p_value']:.3f} | "
+            f"{statistics.mean(r['chrf']):.2f} / {statistics.mean(r['baseline_chrf']):.2f} | "
+            f"{statistics.mean(r['main_task_updates']):,.0f} / {statistics.mean(r['baseline_updates']):,.0f} | "
+            f"{statistics.mean(r['minutes']):.0f} / {statistics.mean(r['baseline_minutes']):.0f} |")
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, table: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
+    if start < 0 or end < start:
+        print(f"{path}: no {MARKERS[0]} ... {MARKERS[1]} block; table not written there", file=sys.stderr)
+        return
+    write_atomic(path, text[:start + len(MARKERS[0])] + "\n" + table + "\n" + text[end:])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=30.0, help="training budget of every run")
+    parser.add_argument("--presets", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "multitask")
-    parser.add_argument("--presets", nargs="*", default=list(PRESETS))
-    parser.add_argument("--tasks", nargs="*", default=None,
-                        help="only these tasks get a single-task baseline and a row (default: every task)")
+    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "multitask.json")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
-    unknown = [p for p in args.presets if p not in PRESETS]
-    if unknown:
-        parser.error(f"--presets {' '.join(unknown)}: not one of {', '.join(PRESETS)}")
-    # the pairs that get a row, per preset, decided before any training: a preset with none is not trained
-    rows_of = {p: [t for t in PRESETS[p] if args.tasks is None or t in args.tasks] for p in args.presets}
-    unmatched = sorted(set(args.tasks or []) - {t for pairs in rows_of.values() for t in pairs})
-    if unmatched:
-        parser.error(f"--tasks {' '.join(unmatched)}: no such task in "
-                     + "; ".join(f"{p} ({', '.join(PRESETS[p])})" for p in args.presets))
-    budget = [f"trainer.max_minutes={args.minutes}", "trainer.max_epochs=0"]
-    rows, signature = [], ""
-    for preset, pairs in rows_of.items():
-        if not pairs:
-            continue
-        multi_run = args.out / preset
-        train(multi_run, [f"experiment={preset}", *budget])
-        for pair in pairs:
-            src, tgt = pair.split("-")
-            single_run = args.out / f"single_{pair}"
-            train(single_run, ["experiment=multi30k_attention", f"data.src={src}", f"data.tgt={tgt}",
-                               "data.spm.joint=false",  # the multi-task presets: one model per language
-                               *budget])
-            multi_hyps, refs, multi_tokens = decode(multi_run, pair)
-            single_hyps, single_refs, single_tokens = decode(single_run, pair)
-            if refs != single_refs:
-                sys.exit(f"{pair}: {multi_run} and {single_run} read different test sets; use one data root")
-            signatures, tests = PairedTest([("single", single_hyps), ("multi", multi_hyps)], {"BLEU": BLEU()},
-                                           [refs], test_type="bs")()
-            p, signature = tests["BLEU"][1].p_value, str(signatures["BLEU"])
-            m, s = corpus_scores(multi_hyps, refs), corpus_scores(single_hyps, refs)
-            rows.append(f"| {preset} | {pair} | {m['bleu']:.2f} | {m['chrf']:.2f} | "
-                        f"{multi_tokens / 1e6:.2f} M | {s['bleu']:.2f} | {s['chrf']:.2f} | "
-                        f"{single_tokens / 1e6:.2f} M | {m['bleu'] - s['bleu']:+.2f} | {p:.3f} |")
-    print(f"Budget: {args.minutes:g} training minutes per run on this machine; decoding: beam 5; test_2016_flickr.")
-    print("| preset | task | multi-task BLEU | chrF | tokens | single-task BLEU | chrF | tokens | ΔBLEU | p |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print("\n".join(rows))
-    print(f"\ntokens: target tokens of the task in the run's training batches. "
-          f"p: sacrebleu paired bootstrap, {signature}")
+    out = args.out.resolve()
+    rows = [row_of(preset, args.seeds, out, args.overrides) for preset in args.presets]
+    # rows of other presets already in the JSON (earlier invocations) are kept
+    previous = json.loads(args.json.read_text(encoding="utf-8"))["rows"] if args.json.is_file() else []
+    rows += [r for r in previous if r["preset"] not in args.presets]
+    rows.sort(key=lambda r: list(ROWS).index(r["preset"]))
+    command = ("SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets "
+               + " ".join(r["preset"] for r in rows) + " --seeds " + " ".join(map(str, args.seeds))
+               + "".join(f" {o}" for o in args.overrides))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.json, json.dumps({"command": command, "rows": rows}, indent=2) + "\n")
+    table = markdown(rows, command)
+    update_readme(args.readme, table)
+    print(table)
 
 
 if __name__ == "__main__":

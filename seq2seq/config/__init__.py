@@ -24,19 +24,22 @@ from seq2seq.config.schema import (
     SpmType,
     Strategy,
     TaskConfig,
+    TaskSampling,
     ToyConfig,
     TrainConfig,
     TrainerConfig,
     TranslateConfig,
     WordVectorsConfig,
+    describe_omegaconf_error,
+    task_data,
 )
 from seq2seq.errors import ConfigError
 
 __all__ = [
     "AttentionType", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig", "EncoderConfig",
     "EvaluateConfig", "InitConfig", "ModelConfig", "Precision", "Schedule", "SentencePieceConfig", "SpmType",
-    "Strategy", "TaskConfig", "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig",
-    "register_configs", "to_typed",
+    "Strategy", "TaskConfig", "TaskSampling", "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig",
+    "WordVectorsConfig", "describe_omegaconf_error", "register_configs", "task_data", "to_typed",
 ]
 
 # Schemas named in the YAML files' defaults lists (`- /schema/model@_here_`); registered once by the CLI.
@@ -72,14 +75,3 @@ def to_typed(cfg: DictConfig, schema: Type[T]) -> T:
         raise ConfigError(describe_omegaconf_error(err)) from None
     assert isinstance(obj, schema)
     return obj
-
-
-def describe_omegaconf_error(err: Exception) -> str:
-    """One line: the full key and what went wrong (OmegaConf's messages span several lines)."""
-    key = getattr(err, "full_key", None)
-    msg = getattr(err, "msg", None) or str(err)
-    first = " ".join(msg.strip().splitlines()[0].split())
-    if "missing mandatory value" in first.lower() and key:
-        return f"{key}: a value is required (give {key}=...)"
-    return f"{key}: {first}" if key else first
-

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from enum import Enum
-from typing import List
+from typing import Any, Dict, List, Tuple
 
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from seq2seq.errors import ConfigError
 
@@ -48,6 +49,11 @@ class Schedule(Enum):
 class Precision(Enum):
     fp32 = "fp32"
     bf16 = "bf16"  # autocast matrix products to bfloat16 (GPUs with bf16 units; slow on CPUs without AVX512-BF16)
+
+
+class TaskSampling(Enum):
+    ratio = "ratio"  # each task by its mixing_ratio (per batch of the main task)
+    temperature = "temperature"  # p(task) proportional to (training pairs) ** (1 / trainer.sampling_temperature)
 
 
 class Strategy(Enum):
@@ -117,6 +123,8 @@ class DataConfig:
     src: str = MISSING
     tgt: str = MISSING
     max_length: int = 100  # subword tokens; longer training pairs are filtered out (counted in the log)
+    train_lines: str = ""  # "START:END": training pairs START..END-1 in file order (either end may be left out)
+    max_train_pairs: int = 0  # > 0: a random sample (seeded by trainer.seed) of this many pairs of that range
     valid_max_sentences: int = 0  # 0 = whole validation set
     spm: SentencePieceConfig = field(default_factory=SentencePieceConfig)
     toy: ToyConfig | None = None  # set: the data are generated into the run folder
@@ -124,6 +132,20 @@ class DataConfig:
     def __post_init__(self) -> None:
         check(self.max_length >= 1, "data.max_length", f"must be >= 1, got {self.max_length}")
         check(self.valid_max_sentences >= 0, "data.valid_max_sentences", "must be >= 0")
+        check(self.max_train_pairs >= 0, "data.max_train_pairs", f"must be >= 0, got {self.max_train_pairs}")
+        self.line_range()
+
+    def line_range(self) -> Tuple[int, int | None]:
+        """`train_lines` as (start, end); end None = to the end of the file."""
+        if not self.train_lines.strip():
+            return 0, None
+        usage = f"must be START:END (pair indices, half-open, e.g. 0:5000), got {self.train_lines!r}"
+        parts = [part.strip() for part in self.train_lines.split(":")]
+        check(len(parts) == 2 and all(not p or p.isdigit() for p in parts), "data.train_lines", usage)
+        start = int(parts[0]) if parts[0] else 0
+        end = int(parts[1]) if parts[1] else None
+        check(end is None or end > start, "data.train_lines", f"must have START < END, got {self.train_lines!r}")
+        return start, end
 
 
 @dataclass
@@ -175,9 +197,14 @@ class ModelConfig:
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     # 0: xavier-uniform matrices, N(0, 1/dim) embeddings, LSTM forget-gate bias 1; > 0: uniform(-s, s) (Sutskever 2014)
     init_scale: float = 0.0
+    # one embedding table per language, shared by every encoder that reads it and every decoder that writes it
+    share_embeddings: bool = False
 
     def __post_init__(self) -> None:
         check(self.init_scale >= 0, "model.init_scale", f"must be >= 0, got {self.init_scale}")
+        check(not self.share_embeddings or self.encoder.embedding_dim == self.decoder.embedding_dim,
+              "model.share_embeddings", f"needs model.encoder.embedding_dim ({self.encoder.embedding_dim}) == "
+              f"model.decoder.embedding_dim ({self.decoder.embedding_dim})")
 
 
 @dataclass
@@ -189,11 +216,17 @@ class TaskConfig:
     tgt: str = MISSING
     encoder: str = MISSING
     decoder: str = MISSING
-    mixing_ratio: float = 1.0
-    select: bool = True  # counts towards best-checkpoint selection
+    mixing_ratio: float = 1.0  # batches of this task per batch of the main task (trainer.task_sampling=ratio)
+    select: bool = True  # counts towards best-checkpoint selection with trainer.select_on=mean
+    # keys of the data group that differ for this task (its own corpus, line range, ...), merged over `data`
+    data: Dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check(self.mixing_ratio > 0, f"tasks[{self.name}].mixing_ratio", f"must be > 0, got {self.mixing_ratio}")
+        for key in ("spm", "toy", "name", "src", "tgt"):
+            check(key not in self.data, f"tasks[{self.name}].data.{key}",
+                  "is set for the whole run (data." + key + ")" if key in ("spm", "toy", "name")
+                  else f"the task's own {key} names the files' language; set tasks[{self.name}].{key}")
 
 
 @dataclass
@@ -230,7 +263,7 @@ class WordVectorsConfig:
 class TrainerConfig:
     seed: int = 1
     max_steps: int = 0  # 0 = no limit
-    max_epochs: int = 0  # 0 = no limit (epochs of the first task)
+    max_epochs: int = 0  # 0 = no limit (epochs of the main task)
     max_minutes: float = 0.0  # wall-clock budget; 0 = no limit
     batch_tokens: int = 4096  # padded tokens per batch: sentences * max(src_len, tgt_len + 1)
     length_pool: int = 0  # sort by length within shuffled pools of this many pairs; 0 = the whole corpus
@@ -246,7 +279,12 @@ class TrainerConfig:
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
     early_stopping: int = 0  # validations without BLEU gain before stopping; 0 = off
-    select_on: str = "mean"  # "mean" of selectable tasks, or a task name
+    main_task: str = ""  # the task whose epochs and validation BLEU drive the run; "" = the first task
+    # validation BLEU for selection, early stopping and the plateau schedule: "main" (the main task), "mean" (of
+    # the tasks with select: true) or a task name
+    select_on: str = "main"
+    task_sampling: TaskSampling = TaskSampling.ratio
+    sampling_temperature: float = 5.0  # task_sampling=temperature: 1 = by corpus size, large = uniform
     device: str = "auto"  # auto, cpu, cuda, cuda:N
     precision: Precision = Precision.fp32
     threads: int = 0  # torch intra-op threads; 0 = torch's default
@@ -260,6 +298,7 @@ class TrainerConfig:
         for name in ("batch_tokens", "lr", "log_every", "validate_every", "checkpoint_every"):
             check_positive(getattr(self, name), f"trainer.{name}")
         check(self.max_minutes >= 0, "trainer.max_minutes", "must be >= 0")
+        check_positive(self.sampling_temperature, "trainer.sampling_temperature")
         check(self.clip_norm >= 0, "trainer.clip_norm", "must be >= 0")
         check_probability(self.label_smoothing, "trainer.label_smoothing")
         check(0 < self.plateau_factor < 1, "trainer.plateau_factor", "must be in (0, 1)")
@@ -321,8 +360,16 @@ class TrainConfig:
         check(len(self.tasks) > 0, "tasks", "at least one task is needed (task=single)")
         names = [t.name for t in self.tasks]
         check(len(set(names)) == len(names), "tasks", f"task names must be unique, got {names}")
-        check(self.trainer.select_on == "mean" or self.trainer.select_on in names, "trainer.select_on",
-              f"must be 'mean' or one of the tasks {names}, got {self.trainer.select_on!r}")
+        check(self.trainer.select_on in ("main", "mean") or self.trainer.select_on in names, "trainer.select_on",
+              f"must be 'main', 'mean' or one of the tasks {names}, got {self.trainer.select_on!r}")
+        check(not self.trainer.main_task or self.trainer.main_task in names, "trainer.main_task",
+              f"must be one of the tasks {names}, got {self.trainer.main_task!r}")
+        for task in self.tasks:
+            task_data(self.data, task)
+
+    @property
+    def main_task(self) -> str:
+        return self.trainer.main_task or self.tasks[0].name
 
 
 @dataclass
@@ -369,3 +416,29 @@ class EvaluateConfig:
             check(getattr(self, name) >= 10, name, f"must be >= 10, got {getattr(self, name)}")
         check(self.examples >= 0, "examples", "must be >= 0")
         check(self.attention_plots >= 0, "attention_plots", "must be >= 0")
+
+
+def task_data(data: DataConfig, task: TaskConfig) -> DataConfig:
+    """The data config of one task: its `data` block merged over the run's `data` (checked like the group)."""
+    if not task.data:
+        return data
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(data), task.data)
+        obj = OmegaConf.to_object(merged)
+    except ConfigError as err:
+        raise ConfigError(f"tasks[{task.name}].{err}") from None
+    except OmegaConfBaseException as err:
+        raise ConfigError(f"tasks[{task.name}].data.{describe_omegaconf_error(err)}") from None
+    assert isinstance(obj, DataConfig)
+    return obj
+
+
+def describe_omegaconf_error(err: Exception) -> str:
+    """One line: the full key and what went wrong (OmegaConf's messages span several lines)."""
+    key = getattr(err, "full_key", None)
+    msg = getattr(err, "msg", None) or str(err)
+    first = " ".join(msg.strip().splitlines()[0].split())
+    if "missing mandatory value" in first.lower() and key:
+        return f"{key}: a value is required (give {key}=...)"
+    return f"{key}: {first}" if key else first
+

@@ -103,6 +103,10 @@ class EpochIterator:
         self.position += 1
         return collate([self.src[i] for i in indices], [self.tgt[i] for i in indices])
 
+    def epochs_done(self) -> float:
+        """Whole epochs plus the share of the current one already trained."""
+        return self.epoch + self.position / max(len(self._batches_of(self.epoch)), 1)
+
     def state_dict(self) -> Dict[str, int]:
         return {"epoch": self.epoch, "position": self.position}
 
@@ -111,15 +115,16 @@ class EpochIterator:
 
 
 class TaskSampler:
-    """Which task trains at each step: drawn by mixing ratio from a stream that depends only on (seed, step)."""
+    """Which task trains at each step: drawn by weight from a stream that depends only on (seed, step)."""
 
-    def __init__(self, names: Sequence[str], ratios: Sequence[float], seed: int):
-        total = float(sum(ratios))
+    def __init__(self, names: Sequence[str], weights: Sequence[float], seed: int):
+        total = float(sum(weights))
         self.names = list(names)
+        self.probabilities = [w / total for w in weights]
         self.cumulative = []
         running = 0.0
-        for ratio in ratios:
-            running += ratio / total
+        for p in self.probabilities:
+            running += p
             self.cumulative.append(running)
         self.seed = seed
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from seq2seq.config import DataConfig, TaskConfig
+from seq2seq.config import DataConfig, SentencePieceConfig, TaskConfig, task_data
 from seq2seq.data.files import TOY_LANGUAGES, clean_line, find_file, generate_toy, read_lines, read_parallel
 from seq2seq.errors import ConfigError, DataError
 from seq2seq.text import Vocab, train_sentencepiece, vocab_files
@@ -54,11 +55,11 @@ def clean_pairs(src: Sequence[str], tgt: Sequence[str], where: str) -> Tuple[Lis
     return out_src, out_tgt
 
 
-def load_vocabs(cfg: DataConfig, tasks: Sequence[TaskConfig], train_text: Dict[str, List[str]],
+def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], train_text: Dict[str, List[str]],
                 out_dir: Path, seed: int) -> Dict[str, Vocab]:
     """One SentencePiece model per language (the same object for all when joint); trained once, then reused."""
     languages = sorted({t.src for t in tasks} | {t.tgt for t in tasks})
-    files = vocab_files(languages, cfg.spm.joint)
+    files = vocab_files(languages, cfg.joint)
     vocabs: Dict[str, Vocab] = {}
     by_file: Dict[str, Vocab] = {}
     for lang in languages:
@@ -69,7 +70,7 @@ def load_vocabs(cfg: DataConfig, tasks: Sequence[TaskConfig], train_text: Dict[s
                 by_file[name] = Vocab.load(path)
             else:
                 text = [line for other in languages if files[other] == name for line in train_text[other]]
-                by_file[name] = train_sentencepiece(text, path, cfg.spm, seed)
+                by_file[name] = train_sentencepiece(text, path, cfg, seed)
         vocabs[lang] = by_file[name]
     check_shared_vocabs(tasks, files)
     return vocabs
@@ -88,9 +89,33 @@ def check_shared_vocabs(tasks: Sequence[TaskConfig], files: Dict[str, str]) -> N
                                   f"{side}")
 
 
+def pair_indices(count: int, cfg: DataConfig, seed: int) -> List[int]:
+    """The training pairs a task keeps, in file order: `data.train_lines`, then a seeded `max_train_pairs` sample."""
+    start, end = cfg.line_range()
+    indices = list(range(start, count if end is None else min(end, count)))
+    if 0 < cfg.max_train_pairs < len(indices):
+        indices = sorted(random.Random(f"{seed}/train-pairs").sample(indices, cfg.max_train_pairs))
+    return indices
+
+
+def check_task_files(task: TaskConfig, cfg: DataConfig, run_dir: Path) -> None:
+    """Every split file of a task exists, before any work: a missing one is named with the task."""
+    folder = data_folder(cfg, run_dir)
+    for prefix in (cfg.train, cfg.valid, cfg.test):
+        for lang in (task.src, task.tgt):
+            try:
+                find_file(folder, prefix, lang)
+            except DataError as err:
+                found = sorted({p.name[len(prefix) + 1:].removesuffix(".gz") for p in folder.glob(f"{prefix}.*")})
+                hint = (f"the corpus {folder} has no '{lang}' side ({prefix}.* has {', '.join(found)})" if found
+                        else str(err))
+                raise DataError(f"task {task.name}: {hint}") from None
+
+
 @dataclass
 class TaskData:
     task: TaskConfig
+    data: DataConfig  # the task's own data config (its block merged over the run's)
     train_src: List[List[int]]
     train_tgt: List[List[int]]
     valid_src: List[str]
@@ -99,39 +124,53 @@ class TaskData:
 
 def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path,
                    seed: int) -> Tuple[Dict[str, TaskData], Dict[str, Vocab]]:
-    folder = data_folder(cfg, run_dir)
-    raw: Dict[str, Tuple[List[str], List[str]]] = {}
-    text: Dict[str, List[str]] = {}
+    """Read, select and clean every task's training pairs (checking all files first), train or load the
+    SentencePiece models on each language's text from every task that uses it, then encode and filter."""
+    configs = {task.name: task_data(cfg, task) for task in tasks}
     for task in tasks:
-        where = f"task {task.name} ({folder / cfg.train}.{task.src}/{task.tgt})"
-        src, tgt = clean_pairs(*read_pair(folder, cfg.train, task.src, task.tgt), where)
+        check_task_files(task, configs[task.name], run_dir)
+    raw: Dict[str, Tuple[List[str], List[str]]] = {}
+    text: Dict[str, Dict[Tuple, List[str]]] = {}  # language -> {which lines of which file: the lines}
+    for task in tasks:
+        data = configs[task.name]
+        folder = data_folder(data, run_dir)
+        where = f"task {task.name} ({folder / data.train}.{task.src}/{task.tgt})"
+        src, tgt = read_pair(folder, data.train, task.src, task.tgt)
+        indices = pair_indices(len(src), data, seed)
+        if not indices:
+            raise DataError(f"{where}: data.train_lines={data.train_lines!r} selects none of its {len(src)} pairs")
+        src, tgt = clean_pairs([src[i] for i in indices], [tgt[i] for i in indices], where)
         raw[task.name] = (src, tgt)
-        # SentencePiece sees each language's training side once, even when several tasks share it.
-        text.setdefault(task.src, src)
-        text.setdefault(task.tgt, tgt)
-    vocabs = load_vocabs(cfg, tasks, text, run_dir, seed)
+        # SentencePiece sees each language's lines once per distinct selection, however many tasks share it
+        for lang, lines in ((task.src, src), (task.tgt, tgt)):
+            text.setdefault(lang, {}).setdefault((str(folder), data.train, tuple(indices)), lines)
+    per_language = {lang: [line for lines in parts.values() for line in lines] for lang, parts in text.items()}
+    vocabs = load_vocabs(cfg.spm, tasks, per_language, run_dir, seed)
     result = {}
     for task in tasks:
+        data = configs[task.name]
         src_lines, tgt_lines = raw[task.name]
         src_ids = vocabs[task.src].encode(src_lines)
         tgt_ids = vocabs[task.tgt].encode(tgt_lines)
         keep = [i for i in range(len(src_ids))
-                if len(src_ids[i]) <= cfg.max_length and len(tgt_ids[i]) + 1 <= cfg.max_length]
+                if len(src_ids[i]) <= data.max_length and len(tgt_ids[i]) + 1 <= data.max_length]
         if len(keep) < len(src_ids):
             log.info("task %s: filtered %d of %d training pairs longer than data.max_length=%d tokens",
-                     task.name, len(src_ids) - len(keep), len(src_ids), cfg.max_length)
+                     task.name, len(src_ids) - len(keep), len(src_ids), data.max_length)
         if not keep:
-            raise DataError(f"task {task.name}: every training pair is longer than data.max_length={cfg.max_length}")
-        valid_src, valid_ref = read_split(cfg, task, cfg.valid, run_dir, cfg.valid_max_sentences)
-        result[task.name] = TaskData(task, [src_ids[i] for i in keep], [tgt_ids[i] for i in keep],
+            raise DataError(f"task {task.name}: every training pair is longer than data.max_length={data.max_length}")
+        valid_src, valid_ref = read_split(data, task, data.valid, run_dir, data.valid_max_sentences)
+        result[task.name] = TaskData(task, data, [src_ids[i] for i in keep], [tgt_ids[i] for i in keep],
                                      valid_src, valid_ref)
-        log.info("task %s: %d training pairs, %d validation sentences", task.name, len(keep), len(valid_src))
+        log.info("task %s: %d training pairs, %d validation sentences (%s)", task.name, len(keep), len(valid_src),
+                 data_folder(data, run_dir))
     return result, vocabs
 
 
 def read_split(cfg: DataConfig, task: TaskConfig, prefix: str, run_dir: Path,
                limit: int | None = None) -> Tuple[List[str], List[str]]:
-    """Source and reference lines of an evaluation split, as released (references are scored raw)."""
+    """Source and reference lines of an evaluation split, as released (references are scored raw); `cfg` is
+    the task's own data config (`task_data`)."""
     src, ref = read_pair(data_folder(cfg, run_dir), prefix, task.src, task.tgt)
     if limit:
         src, ref = src[:limit], ref[:limit]

@@ -12,7 +12,7 @@ import yaml
 from sacrebleu.metrics import BLEU
 
 from seq2seq.atomic import write_atomic
-from seq2seq.config import DataConfig, DecodingConfig, EvaluateConfig, Strategy, TaskConfig, to_typed
+from seq2seq.config import DataConfig, DecodingConfig, EvaluateConfig, Strategy, TaskConfig, task_data, to_typed
 from seq2seq.data.corpus import read_split
 from seq2seq.data.files import clean_line, read_lines, write_lines
 from seq2seq.errors import DataError
@@ -49,8 +49,9 @@ def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
     tasks = [trained.task(cfg.pair)] if cfg.pair or len(trained.tasks) == 1 else trained.tasks
     result = {}
     for task in tasks:
-        prefix = _test_prefix(cfg, trained.data)
-        src, ref = read_split(trained.data, task, prefix, run_dir)
+        data = task_data(trained.data, task)
+        prefix = _test_prefix(cfg, data)
+        src, ref = read_split(data, task, prefix, run_dir)
         hyps = make_translator(trained, task, cfg.decoding, device).translate_lines(src)
         write_lines(run_dir / f"{prefix}.{task.name}.{cfg.decoding.strategy.value}.{task.tgt}", hyps)
         curves = {run_dir.name: read_curves(run_dir, task.name)} if (run_dir / "metrics.jsonl").is_file() else {}
@@ -81,6 +82,7 @@ def from_sweep(cfg: EvaluateConfig) -> Dict[str, Systems]:
         data = to_typed(state["data"], DataConfig)
         tasks = [to_typed(t, TaskConfig) for t in state["tasks"]]
         task = next((t for t in tasks if cfg.pair in (t.name, f"{t.src}-{t.tgt}")), tasks[0])
+        data = task_data(data, task)
         prefix = _test_prefix(cfg, data)
         src, ref = read_split(data, task, prefix, run)
         hyp_file = run / f"{prefix}.{task.name}.hyp.{task.tgt}"

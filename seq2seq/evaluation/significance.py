@@ -56,3 +56,11 @@ def paired_randomization(metric: Metric, stats_a: np.ndarray, stats_b: np.ndarra
         if abs(score_of(metric, a) - score_of(metric, b)) >= observed - 1e-9:
             at_least += 1
     return (at_least + 1) / (trials + 1)
+
+
+def paired_p_value(hyps_a: Sequence[str], hyps_b: Sequence[str], refs: Sequence[str], metric: str = "bleu",
+                   trials: int = 1000, seed: int = 12345) -> float:
+    """The project's paired significance test (approximate randomisation) for two systems on one test set."""
+    scorer = METRICS[metric]()
+    return paired_randomization(scorer, sentence_statistics(scorer, hyps_a, refs),
+                                sentence_statistics(scorer, hyps_b, refs), trials, seed)

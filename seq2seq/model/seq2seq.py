@@ -11,6 +11,7 @@ from torch import nn
 
 from seq2seq.config import ModelConfig, TaskConfig
 from seq2seq.data.batching import Batch
+from seq2seq.errors import ConfigError
 from seq2seq.model.decoder import Decoder, DecoderState, Memory
 from seq2seq.model.encoder import Encoder
 from seq2seq.text import PAD
@@ -41,7 +42,23 @@ class Seq2Seq(nn.Module):
                                                  encoders[task.encoder].output_size, cfg.encoder.cell)
         self.encoders = nn.ModuleDict(encoders)
         self.decoders = nn.ModuleDict(decoders)
+        if cfg.share_embeddings:
+            self._share_embeddings()
         self.reset_parameters()
+
+    def _share_embeddings(self) -> None:
+        """One table per language: every encoder reading it and every decoder writing it hold the same module."""
+        tables: Dict[str, nn.Embedding] = {}
+        owner: Dict[Tuple[str, str], str] = {}  # (encoders|decoders, module name) -> its language
+        for spec in self.tasks.values():
+            for side, name, lang in (("encoders", spec.encoder, spec.src), ("decoders", spec.decoder, spec.tgt)):
+                if owner.setdefault((side, name), lang) != lang:
+                    raise ConfigError(f"model.share_embeddings: {side[:-1]} '{name}' reads languages "
+                                      f"{owner[(side, name)]} and {lang}; give each language its own {side[:-1]}")
+                module = getattr(self, side)[name]
+                module.embed = tables.setdefault(lang, module.embed)
+                if side == "decoders" and module.cfg.tie_embeddings:
+                    module.output.weight = module.embed.weight
 
     def reset_parameters(self) -> None:
         for param in self.parameters():

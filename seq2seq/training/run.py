@@ -37,15 +37,18 @@ def test_best(trainer: Trainer, cfg: TrainConfig, run_dir: Path) -> Dict[str, An
     load_weights(trainer.model, trainer.checkpoints.best)
     tasks: Dict[str, Any] = {}
     for task in cfg.tasks:
-        src, ref = read_split(cfg.data, task, cfg.data.test, run_dir)
+        data = trainer.data[task.name].data
+        src, ref = read_split(data, task, data.test, run_dir)
         translator = Translator(trainer.model, task.name, trainer.vocabs[task.src], trainer.vocabs[task.tgt],
                                 cfg.decoding, trainer.device)
         hyps = translator.translate_lines(src)
-        write_lines(run_dir / f"{cfg.data.test}.{task.name}.hyp.{task.tgt}", hyps)
+        write_lines(run_dir / f"{data.test}.{task.name}.hyp.{task.tgt}", hyps)
         scores = corpus_scores(hyps, ref)
         scores["decoding"] = cfg.decoding.strategy.value
+        scores["train_pairs"] = len(trainer.data[task.name].train_src)
+        scores["test_sentences"] = len(ref)
         tasks[task.name] = scores
-        log.info("test %s (%s, best step %d): BLEU %.2f chrF %.2f TER %.2f | %s", task.name, cfg.data.test,
+        log.info("test %s (%s, best step %d): BLEU %.2f chrF %.2f TER %.2f | %s", task.name, data.test,
                  trainer.best_step, scores["bleu"], scores["chrf"], scores["ter"], scores["signature"])
     counts = trainer.model.parameter_counts()
     return {"tasks": tasks, "parameters": counts, "best_step": trainer.best_step,

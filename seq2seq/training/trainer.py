@@ -18,7 +18,7 @@ from typing import Any, Dict
 import torch
 from tqdm import tqdm
 
-from seq2seq.config import DecodingConfig, Precision, Schedule, Strategy, TrainConfig
+from seq2seq.config import DecodingConfig, Precision, Schedule, Strategy, TaskSampling, TrainConfig
 from seq2seq.data.batching import EpochIterator, TaskSampler, collate, token_batches
 from seq2seq.data.corpus import TaskData, load_task_data
 from seq2seq.data.files import clean_line
@@ -73,8 +73,13 @@ class Trainer:
             name: EpochIterator(d.train_src, d.train_tgt, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i,
                                 pool=cfg.trainer.length_pool)
             for i, (name, d) in enumerate(self.data.items())}
-        self.sampler = TaskSampler([t.name for t in cfg.tasks], [t.mixing_ratio for t in cfg.tasks],
-                                   cfg.trainer.seed)
+        self.main = cfg.main_task
+        self.sampler = TaskSampler(list(self.data), task_weights(cfg, self.data), cfg.trainer.seed)
+        if len(self.data) > 1:
+            log.info("task sampling (%s): %s", cfg.trainer.task_sampling.value,
+                     ", ".join(f"{n} {p:.3f}" for n, p in zip(self.sampler.names, self.sampler.probabilities)))
+        self.task_tokens = {name: 0 for name in self.data}  # target tokens trained per task, over all sessions
+        self.task_updates = {name: 0 for name in self.data}  # optimiser steps on each task's batches
         self.step = 0
         self.elapsed = 0.0  # training seconds over all sessions of this run
         self.best_score: float | None = None
@@ -100,6 +105,7 @@ class Trainer:
                 "best_step": self.best_step, "bad_validations": self.bad_validations,
                 "validated_step": self.validated_step,
                 "iterators": {name: it.state_dict() for name, it in self.iterators.items()},
+                "task_tokens": self.task_tokens, "task_updates": self.task_updates,
                 "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
                 "seed": self.cfg.trainer.seed}
 
@@ -118,6 +124,8 @@ class Trainer:
         self.bad_validations, self.validated_step = state["bad_validations"], state["validated_step"]
         for name, it_state in state["iterators"].items():
             self.iterators[name].load_state_dict(it_state)
+        self.task_tokens.update(state.get("task_tokens", {}))
+        self.task_updates.update(state.get("task_updates", {}))
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         log.info("resumed from %s (step %d)", latest, self.step)
@@ -132,11 +140,10 @@ class Trainer:
 
     def should_stop(self) -> str | None:
         t = self.cfg.trainer
-        first = next(iter(self.iterators.values()))
         if t.max_steps and self.step >= t.max_steps:
             return f"reached trainer.max_steps={t.max_steps}"
-        if t.max_epochs and first.epoch >= t.max_epochs:
-            return f"reached trainer.max_epochs={t.max_epochs}"
+        if t.max_epochs and self.iterators[self.main].epoch >= t.max_epochs:
+            return f"reached trainer.max_epochs={t.max_epochs} (epochs of the main task {self.main})"
         if t.max_minutes and self.elapsed >= t.max_minutes * 60:
             return f"reached trainer.max_minutes={t.max_minutes}"
         if t.early_stopping and self.bad_validations >= t.early_stopping:
@@ -166,6 +173,8 @@ class Trainer:
                 window["time"] += spent
                 window["loss"][task] = window["loss"].get(task, 0.0) + loss
                 window["count"][task] = window["count"].get(task, 0) + tokens
+                self.task_tokens[task] += tokens
+                self.task_updates[task] += 1
                 bar.update(1)
                 if self.step % t.log_every == 0:
                     self._log_window(window, bar)
@@ -216,13 +225,17 @@ class Trainer:
         rate = window["tokens"] / max(window["time"], 1e-9)
         lr = self.optimizer.param_groups[0]["lr"]
         per_task = {name: window["loss"][name] / window["count"][name] for name in window["loss"]}
+        epochs = {name: round(it.epochs_done(), 3) for name, it in self.iterators.items()}
         shown = " ".join(f"{name}:loss={value:.3f}" for name, value in per_task.items())
+        if len(self.iterators) > 1:
+            shown += " | " + " ".join(f"{name}:epoch={epochs[name]:.2f},tokens={self.task_tokens[name]:,}"
+                                      for name in self.iterators)
         bar.set_postfix_str(f"loss={sum(window['loss'].values()) / max(window['tokens'], 1):.3f} "
                             f"tok/s={rate:.0f} lr={lr:.2e}")
         log.info("step %d | %s | %s tokens/s | lr %.2e | %.0f s", self.step, shown, f"{rate:,.0f}", lr,
                  self.elapsed)
         self._record({"kind": "train", "loss": per_task, "tokens": window["count"], "tokens_per_s": rate,
-                      "lr": lr})
+                      "lr": lr, "epochs": epochs, "task_tokens": dict(self.task_tokens)})
 
     def _record(self, entry: Dict[str, Any]) -> None:
         if self.rank > 0:
@@ -251,10 +264,11 @@ class Trainer:
         started = time.perf_counter()
         results = {name: self.validate_task(name, data) for name, data in self.data.items()}
         selectable = [t.name for t in self.cfg.tasks if t.select] or [t.name for t in self.cfg.tasks]
-        if self.cfg.trainer.select_on == "mean":
+        select_on = self.cfg.trainer.select_on
+        if select_on == "mean":
             score = sum(results[name]["bleu"] for name in selectable) / len(selectable)
         else:
-            score = results[self.cfg.trainer.select_on]["bleu"]
+            score = results[self.main if select_on == "main" else select_on]["bleu"]
         improved = self.best_score is None or score > self.best_score
         if improved:
             self.best_score, self.best_step, self.bad_validations = score, self.step, 0
@@ -266,7 +280,8 @@ class Trainer:
             log.info("validation step %d | %s | loss %.3f | ppl %.2f | BLEU %.2f", self.step, name, r["loss"],
                      r["ppl"], r["bleu"])
             self._record({"kind": "valid", "task": name, **r})
-        log.info("validation score %.2f (%s)%s in %.1f s", score, self.cfg.trainer.select_on,
+        log.info("validation score %.2f (%s)%s in %.1f s", score,
+                 f"main task {self.main}" if select_on == "main" else select_on,
                  " new best" if improved else f", best {self.best_score:.2f} at step {self.best_step}",
                  time.perf_counter() - started)
         self.validated_step = self.step
@@ -296,3 +311,11 @@ class Trainer:
         hyps = translator.translate_lines(data.valid_src)
         bleu = corpus_scores(hyps, data.valid_ref)["bleu"]
         return {"loss": loss, "ppl": math.exp(min(loss, 50)), "bleu": float(bleu)}
+
+
+def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> list:
+    """How often each task trains, in the order of `data`: its mixing ratio, or its training pairs ** (1 / T)."""
+    t = cfg.trainer
+    if t.task_sampling == TaskSampling.temperature:
+        return [len(d.train_src) ** (1.0 / t.sampling_temperature) for d in data.values()]
+    return [d.task.mixing_ratio for d in data.values()]
