@@ -96,15 +96,16 @@ def test_data_mistakes_name_the_file(tmp_path):
     (tmp_path / "train.de").write_text("x y\n", encoding="utf-8")
     base = ["seq2seq-train", "data=files", f"data.root={tmp_path}", "data.train=train", "data.valid=dev",
             "data.test=test", "data.src=en", "data.tgt=de", f"hydra.run.dir={tmp_path / 'run'}"]
+    result = run_cli(base, cwd=tmp_path)  # every split file is checked before any file is read
+    assert result.returncode == 2 and "dev.en: file not found" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
+    for name in ("dev.en", "dev.de", "test.en", "test.de"):
+        (tmp_path / name).write_text("a b\n", encoding="utf-8")
     result = run_cli(base, cwd=tmp_path)
     assert result.returncode == 2 and "train.en has 2 lines but" in result.stderr and "has 1" in result.stderr
     (tmp_path / "train.de").write_bytes(b"x y\n\xc3\x28 broken\n")
     result = run_cli(base, cwd=tmp_path)
     assert result.returncode == 2 and "train.de:2: invalid UTF-8" in result.stderr
-    (tmp_path / "train.de").write_text("x y\nz w\n", encoding="utf-8")
-    result = run_cli(base, cwd=tmp_path)
-    assert result.returncode == 2 and "dev.en: file not found" in result.stderr
-    assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
 
 
 def test_unequal_hypothesis_and_reference_is_one_line(tmp_path):

@@ -107,9 +107,8 @@ def check_task_files(task: TaskConfig, cfg: DataConfig, run_dir: Path) -> None:
                 find_file(folder, prefix, lang)
             except DataError as err:
                 found = sorted({p.name[len(prefix) + 1:].removesuffix(".gz") for p in folder.glob(f"{prefix}.*")})
-                hint = (f"the corpus {folder} has no '{lang}' side ({prefix}.* has {', '.join(found)})" if found
-                        else str(err))
-                raise DataError(f"task {task.name}: {hint}") from None
+                sides = f"; this corpus has no '{lang}' side ({prefix}.* has {', '.join(found)})" if found else ""
+                raise DataError(f"task {task.name}: {err}{sides}") from None
 
 
 @dataclass
@@ -137,7 +136,7 @@ def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path,
         where = f"task {task.name} ({folder / data.train}.{task.src}/{task.tgt})"
         src, tgt = read_pair(folder, data.train, task.src, task.tgt)
         indices = pair_indices(len(src), data, seed)
-        if not indices:
+        if not indices and data.train_lines:
             raise DataError(f"{where}: data.train_lines={data.train_lines!r} selects none of its {len(src)} pairs")
         src, tgt = clean_pairs([src[i] for i in indices], [tgt[i] for i in indices], where)
         raw[task.name] = (src, tgt)

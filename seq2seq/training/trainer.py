@@ -142,7 +142,7 @@ class Trainer:
         t = self.cfg.trainer
         if t.max_steps and self.step >= t.max_steps:
             return f"reached trainer.max_steps={t.max_steps}"
-        if t.max_epochs and self.iterators[self.main].epoch >= t.max_epochs:
+        if t.max_epochs and self.iterators[self.main].epochs_done() >= t.max_epochs:
             return f"reached trainer.max_epochs={t.max_epochs} (epochs of the main task {self.main})"
         if t.max_minutes and self.elapsed >= t.max_minutes * 60:
             return f"reached trainer.max_minutes={t.max_minutes}"

@@ -1,0 +1,221 @@
+"""Per-task corpora, line ranges and samples, the main task, temperature sampling and shared language embeddings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+
+from seq2seq.config import ToyConfig, task_data
+from seq2seq.data.corpus import pair_indices
+from seq2seq.data.files import generate_toy, read_lines, write_lines
+from seq2seq.errors import ConfigError, DataError
+from seq2seq.inference import load_trained
+from seq2seq.training.run import run_train
+from seq2seq.training.trainer import Trainer
+
+from conftest import TINY_TOY, train_config
+
+TINY_MODEL = [o for o in TINY_TOY if o.startswith(("model.", "trainer."))]
+
+
+def two_corpora(root: Path) -> None:
+    """Two generated corpora in their own folders, with different sizes and different sentences."""
+    generate_toy(root / "small", ToyConfig(train_size=150, valid_size=12, test_size=10, max_length=6, seed=1))
+    generate_toy(root / "large", ToyConfig(train_size=600, valid_size=17, test_size=10, max_length=6, seed=2))
+
+
+def two_task_config(root: Path, *overrides: str):
+    """in->reverse from the small corpus (the main task) and in->copy from the large one, one shared encoder."""
+    return train_config([
+        *TINY_MODEL, "data=files", f"data.root={root}", "data.train=train", "data.valid=val", "data.test=test",
+        "data.src=in", "data.tgt=reverse", "data.spm.model_type=word", "data.spm.vocab_size=64",
+        "tasks=[{name: rev, src: in, tgt: reverse, encoder: in, decoder: reverse, data: {dir: small}},"
+        "{name: cp, src: in, tgt: copy, encoder: in, decoder: copy, data: {dir: large}}]",
+        "trainer.max_epochs=0", *overrides])
+
+
+def test_a_task_data_block_is_merged_over_the_run_data(tmp_path):
+    cfg = two_task_config(tmp_path, "+tasks.1.data.max_length=9", "+tasks.1.data.train_lines=5:50")
+    small, large = (task_data(cfg.data, t) for t in cfg.tasks)
+    assert (small.dir, small.max_length, small.train_lines) == ("small", cfg.data.max_length, "")
+    assert (large.dir, large.max_length, large.train_lines, large.valid) == ("large", 9, "5:50", "val")
+    assert large.root == cfg.data.root
+
+
+@pytest.mark.parametrize("override, message", [
+    ("+tasks.1.data.max_lenth=9", r"tasks\[cp\]\.data\.max_lenth: Key 'max_lenth' not in 'DataConfig'"),
+    ("+tasks.1.data.max_length=0", r"tasks\[cp\]\.data\.max_length: must be >= 1"),
+    ("+tasks.1.data.train_lines=9:3", r"tasks\[cp\]\.data\.train_lines: must have START < END"),
+    ("+tasks.1.data.train_lines=first", r"tasks\[cp\]\.data\.train_lines: must be START:END"),
+    ("+tasks.1.data.spm.vocab_size=9", r"tasks\[cp\]\.data\.spm: is set for the whole run"),
+])
+def test_a_bad_task_data_block_is_refused_naming_the_task_and_key(tmp_path, override, message):
+    with pytest.raises(ConfigError, match=message):
+        two_task_config(tmp_path, override)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("tasks.1.data.dir=nowhere", r"task cp: .*nowhere/train\.in: file not found"),
+    ("tasks.1.tgt=sort", r"task cp: .*large/train\.sort: file not found .*; this corpus has no 'sort' side "
+                          r"\(train\.\* has alt, copy, in, reverse\)"),
+    ("+tasks.1.data.train_lines=600:700", r"task cp \(.*large/train\.in/copy\): data\.train_lines='600:700' "
+                                          r"selects none of its 600 pairs"),
+])
+def test_a_bad_task_corpus_is_refused_before_training(tmp_path, override, message):
+    two_corpora(tmp_path)
+    (tmp_path / "large" / "train.sort").unlink()
+    cfg = two_task_config(tmp_path, override)
+    with pytest.raises(DataError, match=message):
+        Trainer(cfg, tmp_path / "run")
+    assert not list((tmp_path / "run").glob("spm.*"))  # refused before SentencePiece was trained
+
+
+def test_a_missing_test_file_is_refused_before_training(tmp_path):
+    two_corpora(tmp_path)
+    (tmp_path / "large" / "test.copy").unlink()
+    with pytest.raises(DataError, match=r"task cp: .*large/test\.copy: file not found"):
+        Trainer(two_task_config(tmp_path), tmp_path / "run")
+
+
+def test_train_lines_and_max_train_pairs_pick_the_exact_pairs_reproducibly():
+    cfg = train_config([*TINY_TOY, "data.train_lines=10:30"])
+    assert pair_indices(100, cfg.data, seed=1) == list(range(10, 30))
+    assert pair_indices(25, cfg.data, seed=1) == list(range(10, 25))  # a range past the end stops at the end
+    assert pair_indices(100, train_config([*TINY_TOY, "data.train_lines=:5"]).data, 1) == [0, 1, 2, 3, 4]
+    assert pair_indices(100, train_config([*TINY_TOY, "data.train_lines=95:"]).data, 1) == [95, 96, 97, 98, 99]
+    sampled = train_config([*TINY_TOY, "data.train_lines=10:30", "data.max_train_pairs=6"]).data
+    first = pair_indices(100, sampled, seed=1)
+    assert len(first) == 6 and first == sorted(first) and set(first) <= set(range(10, 30))
+    assert pair_indices(100, sampled, seed=1) == first
+    assert any(pair_indices(100, sampled, seed=s) != first for s in (2, 3, 4))
+
+
+def test_the_selected_pairs_are_what_the_task_trains_on(tmp_path):
+    folder = tmp_path / "numbered"
+    write_lines(folder / "train.in", [f"w{i}" for i in range(40)])
+    write_lines(folder / "train.reverse", [f"r{i}" for i in range(40)])
+    for split in ("val", "test"):
+        for lang in ("in", "reverse"):
+            write_lines(folder / f"{split}.{lang}", ["w1"])
+    cfg = train_config([*TINY_MODEL, "data=files", f"data.root={tmp_path}", "data.dir=numbered", "data.train=train",
+                        "data.valid=val", "data.test=test", "data.src=in", "data.tgt=reverse",
+                        "data.spm.model_type=word", "data.spm.vocab_size=90", "data.train_lines=7:19",
+                        "data.max_train_pairs=5", "trainer.seed=3"])
+    trainer = Trainer(cfg, tmp_path / "run")
+    data = trainer.data["in-reverse"]
+    vocab_in, vocab_out = trainer.vocabs["in"], trainer.vocabs["reverse"]
+    expected = pair_indices(40, cfg.data, seed=3)
+    assert vocab_in.decode(data.train_src) == [f"w{i}" for i in expected]
+    assert vocab_out.decode(data.train_tgt) == [f"r{i}" for i in expected]
+
+
+def test_each_task_reads_its_own_corpus_and_validation_set(tmp_path):
+    two_corpora(tmp_path)
+    cfg = two_task_config(tmp_path, "trainer.max_steps=30", "trainer.validate_every=30")
+    results = run_train(cfg, tmp_path / "run")
+    trainer = Trainer(cfg, tmp_path / "run")
+    for name, corpus in (("rev", "small"), ("cp", "large")):
+        assert trainer.data[name].valid_src == read_lines(tmp_path / corpus / "val.in")
+        assert len(trainer.data[name].train_src) == len(read_lines(tmp_path / corpus / "train.in"))
+        assert results["tasks"][name]["train_pairs"] == len(trainer.data[name].train_src)
+        assert results["tasks"][name]["test_sentences"] == 10
+        hyps = read_lines(tmp_path / "run" / f"test.{name}.hyp.{cfg.tasks[0 if name == 'rev' else 1].tgt}")
+        assert len(hyps) == 10
+    # SentencePiece saw the `in` text of both corpora: a word model knows every symbol of either
+    known = {trainer.vocabs["in"].processor.id_to_piece(i) for i in range(len(trainer.vocabs["in"]))}
+    words = {w for corpus in ("small", "large") for line in read_lines(tmp_path / corpus / "train.in")
+             for w in line.split()}
+    assert {f"▁{w}" for w in words} <= known
+
+
+def test_temperature_sampling_realises_its_probabilities(tmp_path):
+    two_corpora(tmp_path)
+    cfg = two_task_config(tmp_path, "trainer.task_sampling=temperature", "trainer.sampling_temperature=2")
+    trainer = Trainer(cfg, tmp_path / "run")
+    sizes = {name: len(d.train_src) for name, d in trainer.data.items()}
+    weights = {name: n ** 0.5 for name, n in sizes.items()}
+    expected = {name: w / sum(weights.values()) for name, w in weights.items()}
+    counts = Counter(trainer.sampler.task_at(step) for step in range(1, 20001))
+    for name, p in expected.items():
+        assert abs(counts[name] / 20000 - p) < 0.015, (name, counts, expected)
+    assert abs(expected["rev"] - 1 / 3) < 0.01  # sqrt(150) : sqrt(600) = 1 : 2
+    ratio = Trainer(two_task_config(tmp_path, "tasks.1.mixing_ratio=3"), tmp_path / "run2")
+    assert ratio.sampler.probabilities == pytest.approx([0.25, 0.75])
+
+
+def test_max_epochs_count_the_main_task(tmp_path):
+    two_corpora(tmp_path)
+    # the small task is the main one: one epoch of it takes far fewer batches than one of the large task
+    cfg = two_task_config(tmp_path, "trainer.max_epochs=2", "trainer.validate_every=100000")
+    trainer = Trainer(cfg, tmp_path / "run")
+    trainer.train()
+    assert trainer.iterators["rev"].epochs_done() == 2  # stopped at the end of its second epoch, not later
+    assert trainer.iterators["cp"].epochs_done() < 2
+    cfg = two_task_config(tmp_path, "trainer.max_epochs=1", "trainer.main_task=cp", "trainer.validate_every=100000")
+    trainer = Trainer(cfg, tmp_path / "run_cp")
+    trainer.train()
+    assert trainer.iterators["cp"].epochs_done() == 1 and trainer.iterators["rev"].epochs_done() > 2
+    assert trainer.task_updates["cp"] + trainer.task_updates["rev"] == trainer.step
+
+
+@pytest.mark.parametrize("select_on, stops_at", [("main", 3), ("mean", None)])
+def test_early_stopping_follows_the_main_task(tmp_path, monkeypatch, select_on, stops_at):
+    two_corpora(tmp_path)
+    cfg = two_task_config(tmp_path, "trainer.max_steps=6", "trainer.validate_every=1", "trainer.early_stopping=2",
+                          f"trainer.select_on={select_on}")
+    trainer = Trainer(cfg, tmp_path / "run")
+    calls = Counter()
+
+    def fake_validation(name, data):  # the main task never improves, the other one always does
+        calls[name] += 1
+        return {"loss": 1.0, "ppl": 2.7, "bleu": 10.0 if name == "rev" else float(calls[name])}
+
+    monkeypatch.setattr(trainer, "validate_task", fake_validation)
+    trainer.train()
+    assert trainer.step == (stops_at or 6)
+    assert trainer.best_step == 1 if select_on == "main" else trainer.best_step == 6
+
+
+def test_main_task_and_select_on_are_checked(tmp_path):
+    with pytest.raises(ConfigError, match=r"trainer\.main_task: must be one of the tasks \['rev', 'cp'\]"):
+        two_task_config(tmp_path, "trainer.main_task=nope")
+    with pytest.raises(ConfigError, match=r"trainer\.select_on: must be 'main', 'mean' or one of the tasks"):
+        two_task_config(tmp_path, "trainer.select_on=best")
+
+
+def test_shared_language_embeddings_are_one_tensor(tmp_path):
+    # many-to-many on generated data: in->reverse, reverse->reverse (an autoencoder) and in->in
+    cfg = train_config([*TINY_TOY, "model.share_embeddings=true", "data.spm.joint=false",
+                        "model.encoder.embedding_dim=16", "model.decoder.embedding_dim=16",
+                        "tasks=[{name: t, src: in, tgt: reverse, encoder: in, decoder: reverse},"
+                        "{name: ae, src: reverse, tgt: reverse, encoder: rev, decoder: reverse},"
+                        "{name: copy, src: in, tgt: in, encoder: in, decoder: in}]",
+                        "trainer.max_steps=6", "trainer.validate_every=6"])
+    run_train(cfg, tmp_path)
+    model = load_trained(tmp_path, torch.device("cpu")).model
+    for m in (Trainer(cfg, tmp_path / "fresh").model, model):
+        assert m.encoders["rev"].embed is m.decoders["reverse"].embed
+        assert m.encoders["in"].embed is m.decoders["in"].embed
+        assert m.encoders["in"].embed is not m.decoders["reverse"].embed
+    params = list(model.parameters())
+    assert len(params) == len({id(p) for p in params})
+    # every task's gradient reaches the one table: the autoencoder's encoder side trains the decoder's embeddings
+    model.train()
+    trainer = Trainer(cfg, tmp_path / "fresh2")
+    trainer.model.zero_grad()
+    trainer.model.loss("ae", next(trainer.iterators["ae"])).backward()
+    assert trainer.model.decoders["reverse"].embed.weight.grad is not None
+
+
+def test_sharing_embeddings_needs_one_language_per_module(tmp_path):
+    cfg = train_config([*TINY_TOY, "experiment=toy_shared_decoder", "model.share_embeddings=true",
+                        "model.encoder.embedding_dim=16", "model.decoder.embedding_dim=16"])
+    cfg.tasks[1].encoder = "in"  # one encoder reading `in` and `alt`
+    with pytest.raises(ConfigError, match=r"model\.share_embeddings: encoder 'in' reads languages in and alt"):
+        Trainer(cfg, tmp_path)
+    with pytest.raises(ConfigError, match=r"model\.share_embeddings: needs model\.encoder\.embedding_dim \(16\) =="):
+        train_config([*TINY_TOY, "model.share_embeddings=true", "model.encoder.embedding_dim=16",
+                      "model.decoder.embedding_dim=32"])
