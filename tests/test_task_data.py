@@ -219,3 +219,23 @@ def test_sharing_embeddings_needs_one_language_per_module(tmp_path):
     with pytest.raises(ConfigError, match=r"model\.share_embeddings: needs model\.encoder\.embedding_dim \(16\) =="):
         train_config([*TINY_TOY, "model.share_embeddings=true", "model.encoder.embedding_dim=16",
                       "model.decoder.embedding_dim=32"])
+
+
+def test_finetuning_starts_from_a_run_and_trains_the_main_task_alone(tmp_path):
+    two_corpora(tmp_path)
+    run_train(two_task_config(tmp_path, "trainer.max_steps=10", "trainer.validate_every=10"), tmp_path / "multi")
+    source = load_trained(tmp_path / "multi", torch.device("cpu")).model
+    cfg = two_task_config(tmp_path, "trainer.max_steps=8", "trainer.validate_every=8",
+                          f"trainer.finetune_from={tmp_path / 'multi'}")
+    fresh = Trainer(cfg, tmp_path / "tuned")
+    for (name, p), q in zip(fresh.model.named_parameters(), source.parameters()):
+        assert torch.equal(p, q), name  # every weight starts from the source run's best checkpoint
+    assert sorted(p.name for p in (tmp_path / "tuned").glob("spm.*")) == \
+        sorted(p.name for p in (tmp_path / "multi").glob("spm.*"))
+    fresh.train()
+    assert fresh.task_updates == {"rev": 8, "cp": 0}
+    tuned = fresh.model
+    assert all(torch.equal(p, q) for p, q in zip(tuned.decoders["copy"].parameters(),
+                                                 source.decoders["copy"].parameters()))
+    assert not all(torch.equal(p, q) for p, q in zip(tuned.decoders["reverse"].parameters(),
+                                                     source.decoders["reverse"].parameters()))

@@ -32,11 +32,12 @@ from seq2seq.evaluation.significance import paired_p_value
 from seq2seq.training.checkpoint import find_checkpoint, read_state
 
 ROOT = Path(__file__).resolve().parents[1]
-# preset -> (its single-task baseline preset, the main task)
+# preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
-    "multi30k_lowres_many_to_one": ("multi30k_lowres_de_en", "de-en"),
-    "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de"),
-    "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en"),
+    "multi30k_lowres_many_to_one": ("multi30k_lowres_de_en", "de-en", None),
+    "multi30k_lowres_many_to_one_finetune": ("multi30k_lowres_de_en", "de-en", "multi30k_lowres_many_to_one"),
+    "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de", None),
+    "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en", None),
 }
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
 
@@ -64,12 +65,16 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
 
 
 def row_of(preset: str, seeds: List[int], out: Path, extra: List[str]) -> Dict[str, Any]:
-    baseline, task = ROWS[preset]
+    baseline, task, parent = ROWS[preset]
     multi, single = [], []
     for seed in seeds:
         multi_run, single_run = out / preset / f"seed{seed}", out / baseline / f"seed{seed}"
         train(baseline, seed, single_run, extra)
-        train(preset, seed, multi_run, extra)
+        if parent is not None:  # a fine-tuning row starts from the same seed's run of the preset it tunes
+            train(parent, seed, out / parent / f"seed{seed}", extra)
+            train(preset, seed, multi_run, [*extra, f"trainer.finetune_from={out / parent / f'seed{seed}'}"])
+        else:
+            train(preset, seed, multi_run, extra)
         multi.append(measure(multi_run, task))
         single.append(measure(single_run, task))
         if multi[-1]["refs"] != single[-1]["refs"]:

@@ -290,6 +290,9 @@ class TrainerConfig:
     threads: int = 0  # torch intra-op threads; 0 = torch's default
     progress: bool = True
     init: List[InitConfig] = field(default_factory=list)  # transfer from other runs (fresh runs only)
+    # fine-tune: start from this run's best weights and SentencePiece models (same model and tasks) and train
+    # the main task alone; "" = off
+    finetune_from: str = ""
     word_vectors: List[WordVectorsConfig] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -28,7 +28,7 @@ from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.model import Seq2Seq, build_model
 from seq2seq.text import Vocab
 from seq2seq.training import distributed, transfer
-from seq2seq.training.checkpoint import Checkpoints, read_state
+from seq2seq.training.checkpoint import Checkpoints, load_weights, read_state
 from seq2seq.training.setup import pick_device, plain
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,18 @@ class Trainer:
             raise ConfigError("trainer.precision: bf16 autocast is for CUDA GPUs (the CPU LSTM kernels have no bf16 "
                               "path); use trainer.precision=fp32 on the CPU")
         torch.manual_seed(cfg.trainer.seed)
+        self.checkpoints = Checkpoints(run_dir / "checkpoints", cfg.trainer.keep_checkpoints)
+        fresh = self.checkpoints.latest() is None  # a resumed run takes every weight from its own checkpoint
+        source = None
+        if cfg.trainer.finetune_from and fresh:
+            source = transfer.copy_vocabularies(Path(cfg.trainer.finetune_from), run_dir)
         self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed)
         self.model: Seq2Seq = build_model(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
         self.model.to(self.device)
-        self.checkpoints = Checkpoints(run_dir / "checkpoints", cfg.trainer.keep_checkpoints)
-        if self.checkpoints.latest() is None:  # a resumed run takes every weight from its own checkpoint
+        if source is not None:
+            load_weights(self.model, source)
+            log.info("fine-tuning %s on the main task %s", source, cfg.main_task)
+        if fresh:
             for init in cfg.trainer.init:
                 transfer.init_from_checkpoint(self.model, init, cfg.tasks, self.vocabs)
             for vectors in cfg.trainer.word_vectors:
@@ -316,6 +323,8 @@ class Trainer:
 def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> list:
     """How often each task trains, in the order of `data`: its mixing ratio, or its training pairs ** (1 / T)."""
     t = cfg.trainer
+    if t.finetune_from:  # the other tasks stay in the model (and are validated) but are not trained
+        return [float(name == cfg.main_task) for name in data]
     if t.task_sampling == TaskSampling.temperature:
         return [len(d.train_src) ** (1.0 / t.sampling_temperature) for d in data.values()]
     return [d.task.mixing_ratio for d in data.values()]

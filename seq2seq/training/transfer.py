@@ -4,6 +4,7 @@ embeddings from word2vec/GloVe text files. Sizes and vocabularies are checked, w
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from typing import Dict, Sequence, Tuple
 
@@ -40,6 +41,19 @@ def resolve(model: Seq2Seq, spec: str, key: str) -> Tuple[nn.Module, str, str, s
         raise ConfigError(f"{key}: this model has no {side} {name!r}; it has {sorted(modules)}")
     module = modules[name]
     return (module.embed, "embed.", side, name) if embeddings else (module, "", side, name)
+
+
+def copy_vocabularies(source: Path, run_dir: Path) -> Path:
+    """Before a fine-tuning run reads its data: the source run's SentencePiece models, copied into the new run
+    folder (so the vocabularies are the ones its weights were trained with). Returns the source checkpoint."""
+    folder = find_checkpoint(source)
+    state = read_state(folder)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name in sorted(set(state["vocabs"].values())):
+        target = run_dir / name
+        if not target.is_file():
+            shutil.copyfile(folder.parent.parent / name, target)
+    return folder
 
 
 def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskConfig],
