@@ -10,17 +10,14 @@ from typing import List, Sequence
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 
-from seq2seq.cli.common import CONF_DIR
-from seq2seq.config import TrainConfig, to_typed
+from seq2seq.config import TrainConfig, compose, to_typed
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def compose_config(name: str, overrides: Sequence[str] = (), return_hydra_config: bool = False):
-    with initialize_config_dir(config_dir=CONF_DIR, version_base=None):
-        return compose(config_name=name, overrides=list(overrides), return_hydra_config=return_hydra_config)
+    return compose(name, overrides, return_hydra_config)
 
 
 def train_config(overrides: Sequence[str] = ()) -> TrainConfig:

@@ -6,7 +6,7 @@ import torch
 from omegaconf import OmegaConf
 
 from seq2seq.config import ModelConfig, TaskConfig, to_typed
-from seq2seq.model import Seq2Seq, build_model
+from seq2seq.model import Seq2Seq
 
 
 def tiny_model(vocab: int = 7, seed: int = 0, **decoder) -> Seq2Seq:
@@ -18,7 +18,7 @@ def tiny_model(vocab: int = 7, seed: int = 0, **decoder) -> Seq2Seq:
     }), ModelConfig)
     task = TaskConfig(name="t", src="x", tgt="y", encoder="x", decoder="y")
     torch.manual_seed(seed)
-    model = build_model(cfg, [task], {"x": vocab, "y": vocab})
+    model = Seq2Seq(cfg, [task], {"x": vocab, "y": vocab})
     with torch.no_grad():  # sharpen the output layer so that searches disagree often
         for decoder_module in model.decoders.values():
             decoder_module.output.weight.mul_(6.0)

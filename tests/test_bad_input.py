@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from seq2seq.errors import CheckpointError
-from seq2seq.training import checkpoint as checkpoint_module
+from seq2seq.runs import checkpoint as checkpoint_module
 from seq2seq.training.trainer import Trainer
 
 from conftest import ROOT, TINY_TOY, run_cli, train_config

@@ -24,7 +24,7 @@ def test_attention_gives_zero_weight_to_padding(attention):
     dims = {"hidden_size": 12} if attention != "luong_dot" else {"hidden_size": 12}
     model = tiny_model(attention=attention, **dims)
     src, lengths = _src()
-    memory, state = model.start("t", src, lengths)
+    memory, state = model.first_state("t", model.encode("t", src, lengths))
     _, _, weights = model.step("t", torch.tensor([2, 2, 2]), state, memory)
     assert weights is not None
     for row, length in enumerate(lengths.tolist()):
@@ -40,7 +40,7 @@ def test_extra_padding_does_not_change_the_output(attention):
     lengths = torch.tensor([3])
     out = []
     for src in (short, padded):
-        memory, state = model.start("t", src, lengths)
+        memory, state = model.first_state("t", model.encode("t", src, lengths))
         log_probs, _, _ = model.step("t", torch.tensor([2]), state, memory)
         out.append(log_probs)
     assert torch.allclose(out[0], out[1], atol=1e-6)
@@ -65,7 +65,7 @@ def test_teacher_forcing_equals_step_by_step_decoding(decoder):
     model = tiny_model(**decoder)
     batch = collate([[4, 5, 6, 5], [6, 4]], [[5, 6, 4], [4, 4, 4, 5, 6]])
     total = model.loss("t", batch).item()
-    memory, state = model.start("t", batch.src, batch.src_lengths)
+    memory, state = model.first_state("t", model.encode("t", batch.src, batch.src_lengths))
     stepped = 0.0
     for t in range(batch.tgt_in.size(1)):
         log_probs, state, _ = model.step("t", batch.tgt_in[:, t], state, memory)
@@ -78,12 +78,12 @@ def test_teacher_forcing_equals_step_by_step_decoding(decoder):
 def test_source_reversal_changes_what_the_encoder_reads():
     model = tiny_model(attention="none")
     src, lengths = _src()
-    forward = model.start("t", src, lengths)[0].context
+    forward = model.first_state("t", model.encode("t", src, lengths))[0].context
     model.encoders["x"].cfg.reverse_source = True
-    backward = model.start("t", src, lengths)[0].context
+    backward = model.first_state("t", model.encode("t", src, lengths))[0].context
     assert not torch.allclose(forward, backward)
     # reading the reversed source backwards is the same as reading the source forwards
-    again = model.start("t", reverse_padded(src, lengths), lengths)[0].context
+    again = model.first_state("t", model.encode("t", reverse_padded(src, lengths), lengths))[0].context
     assert torch.allclose(again, forward, atol=1e-6)
 
 

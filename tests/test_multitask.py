@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from seq2seq.errors import ConfigError, UserError
-from seq2seq.inference import load_trained
-from seq2seq.training.checkpoint import load_weights
+from seq2seq.runs.checkpoint import load_weights
+from seq2seq.runs.trained import load_trained
 from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer
 
@@ -24,7 +24,7 @@ def test_a_shared_encoder_is_one_module_trained_by_every_task(tmp_path):
     trainer = Trainer(cfg, tmp_path)
     model = trainer.model
     assert list(model.encoders) == ["in"] and sorted(model.decoders) == ["copy", "reverse"]
-    assert model.parts("in-reverse")[0] is model.parts("in-copy")[0]
+    assert model.modules_of("in-reverse")[0] is model.modules_of("in-copy")[0]
     for task, used, unused in (("in-reverse", "reverse", "copy"), ("in-copy", "copy", "reverse")):
         model.zero_grad(set_to_none=True)
         model.loss(task, next(trainer.iterators[task])).backward()
@@ -38,7 +38,7 @@ def test_a_shared_decoder_serves_two_encoders(tmp_path):
     cfg = train_config([*TINY_TOY, "experiment=toy_shared_decoder", "trainer.max_steps=1"])
     model = Trainer(cfg, tmp_path).model
     assert sorted(model.encoders) == ["alt", "in"] and list(model.decoders) == ["reverse"]
-    assert model.parts("in-reverse")[1] is model.parts("alt-reverse")[1]
+    assert model.modules_of("in-reverse")[1] is model.modules_of("alt-reverse")[1]
     counts = model.parameter_counts()
     assert counts["total"] == sum(counts["encoders"].values()) + sum(counts["decoders"].values())
 

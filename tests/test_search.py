@@ -23,7 +23,7 @@ def _batch(sources):
 
 def _score(model, src, length, tokens, max_len):
     """log P(tokens + EOS | src) under the search rules: no PAD/BOS, only EOS at the last allowed step."""
-    memory, state = model.start("t", src, length)
+    memory, state = model.first_state("t", model.encode("t", src, length))
     previous, total = BOS, 0.0
     for position, token in enumerate([*tokens, EOS]):
         log_probs, state, _ = model.step("t", torch.tensor([previous]), state, memory)
@@ -159,7 +159,7 @@ def test_long_sources_are_not_cut_short():
 
 
 def test_int8_quantized_model_translates_close_to_float():
-    from seq2seq.inference import quantized
+    from seq2seq.runs.trained import quantized
 
     model = tiny_model(attention="luong_general", input_feeding=True)
     src, lengths = _batch(SOURCES)

@@ -12,7 +12,7 @@ from seq2seq.config import ToyConfig, task_data
 from seq2seq.data.corpus import pair_indices
 from seq2seq.data.files import generate_toy, read_lines, write_lines
 from seq2seq.errors import ConfigError, DataError
-from seq2seq.inference import load_trained
+from seq2seq.runs.trained import load_trained
 from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer
 

@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from seq2seq.errors import CheckpointError, ConfigError
-from seq2seq.inference import load_trained
+from seq2seq.runs.trained import load_trained
 from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer, TrainingStopped
 

@@ -24,15 +24,11 @@ import time
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
 from torch.utils.flop_counter import FlopCounterMode
 
-from seq2seq.cli.common import CONF_DIR
-from seq2seq.config import DecodingConfig, Strategy, TrainConfig, to_typed
-from seq2seq.data.corpus import read_split
-from seq2seq.decoding import Translator
-from seq2seq.evaluation.scores import corpus_scores
-from seq2seq.inference import load_trained, quantized
+from seq2seq.config import DecodingConfig, Strategy, TrainConfig, compose, task_data, to_typed
+from seq2seq.evaluation.split import translate_split
+from seq2seq.runs.trained import load_trained, quantized
 from seq2seq.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,16 +87,13 @@ def bench_training(cfg: TrainConfig, run_dir: Path, steps: int) -> dict:
 def bench_translation(model, vocabs, cfg: TrainConfig, run_dir: Path, label_prefix: str = "") -> dict:
     """Decoding speed (in-process: encode, search, detokenise) and BLEU, greedy and beam 5, on the test set."""
     task = cfg.tasks[0]
-    src, ref = read_split(cfg.data, task, cfg.data.test, run_dir)
+    data = task_data(cfg.data, task)
     out = {}
     for label, decoding in (("greedy", DecodingConfig(strategy=Strategy.greedy)),
                             ("beam5", DecodingConfig(strategy=Strategy.beam, beam_size=5))):
-        translator = Translator(model, task.name, vocabs[task.src], vocabs[task.tgt], decoding,
-                                torch.device("cpu"))
-        start = time.perf_counter()
-        hyps = translator.translate_lines(src)
-        out[f"{label_prefix}{label}_sentences_per_s"] = len(src) / (time.perf_counter() - start)
-        out[f"{label_prefix}{label}_bleu"] = corpus_scores(hyps, ref)["bleu"]
+        result = translate_split(model, vocabs, task, data, data.test, decoding, torch.device("cpu"), run_dir)
+        out[f"{label_prefix}{label}_sentences_per_s"] = result.sentences_per_second
+        out[f"{label_prefix}{label}_bleu"] = result.scores["bleu"]
     return out
 
 
@@ -156,9 +149,8 @@ def main() -> None:
     parser.add_argument("--override", nargs="*", default=[], help="extra Hydra overrides for the model")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    with initialize_config_dir(config_dir=CONF_DIR, version_base=None):
-        cfg = to_typed(compose("train", ["experiment=multi30k_attention", "trainer.progress=false",
-                                         *args.override]), TrainConfig)
+    cfg = to_typed(compose("train", ["experiment=multi30k_attention", "trainer.progress=false", *args.override]),
+                   TrainConfig)
     cfg.data.root = os.path.abspath(cfg.data.root)
 
     report = {"threads": args.threads, "torch": torch.__version__, "matmul_gflops_per_s": matmul_gflops(args.threads)}

@@ -29,7 +29,7 @@ from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
 from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.evaluation.significance import paired_p_value
-from seq2seq.training.checkpoint import find_checkpoint, read_state
+from seq2seq.runs.folder import read_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
@@ -56,7 +56,7 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
     cfg = EvaluateConfig(checkpoint=str(run), pair=task, attention_plots=0,
                          decoding=DecodingConfig(strategy=Strategy.beam))
     systems = from_checkpoint(cfg)[task]
-    best = read_state(find_checkpoint(run))
+    best = read_checkpoint(run).state
     results = json.loads((run / "results.json").read_text(encoding="utf-8"))
     return {"hyps": systems.hyps[task], "refs": systems.refs, **corpus_scores(systems.hyps[task], systems.refs),
             "updates": best.get("task_updates", {}).get(task, best["step"]), "best_step": best["step"],

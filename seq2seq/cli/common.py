@@ -1,21 +1,16 @@
-"""What every entry point shares: the conf/ folder, config checks before any work, one-line user errors."""
+"""What every entry point shares: config checks before any work, one-line user errors."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Callable, NoReturn, Type, TypeVar
 
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from seq2seq.config import SCHEMAS, describe_omegaconf_error, register_configs, to_typed
+from seq2seq.config import SCHEMAS, compose, describe_omegaconf_error, register_configs, to_typed
 from seq2seq.errors import UserError
 
-CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 T = TypeVar("T")
-
-register_configs()
 
 
 def fail(message: str) -> NoReturn:
@@ -44,13 +39,12 @@ def describe_composition_error(err: BaseException) -> str:
 
 def precheck(config_name: str) -> None:
     """Compose the config as Hydra will and validate it, so that a bad key or value fails before any work."""
+    register_configs()  # the schemas the YAML files name (`/schema/...`), for this check and for Hydra's main
     args = sys.argv[1:]
     if any(arg.startswith("-") for arg in args):  # --help, --cfg, -m sweeps: left to Hydra
         return
     try:
-        with initialize_config_dir(config_dir=CONF_DIR, version_base=None):
-            cfg = compose(config_name=config_name, overrides=args)
-        to_typed(cfg, SCHEMAS[config_name])
+        to_typed(compose(config_name, args), SCHEMAS[config_name])
     except UserError as err:
         fail(str(err))
     except Exception as err:  # Hydra's and OmegaConf's composition errors

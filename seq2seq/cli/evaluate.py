@@ -5,8 +5,8 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from seq2seq.cli.common import CONF_DIR, guarded, precheck, typed
-from seq2seq.config import EvaluateConfig
+from seq2seq.cli.common import guarded, precheck, typed
+from seq2seq.config import CONF_DIR, EvaluateConfig
 from seq2seq.evaluation.run import run_evaluate
 
 

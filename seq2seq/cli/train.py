@@ -9,8 +9,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
-from seq2seq.cli.common import CONF_DIR, guarded, precheck, typed
-from seq2seq.config import TrainConfig
+from seq2seq.cli.common import guarded, precheck, typed
+from seq2seq.config import CONF_DIR, TrainConfig
 from seq2seq.training.run import run_train
 
 

@@ -6,9 +6,9 @@ import hydra
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
-from seq2seq.cli.common import CONF_DIR, guarded, precheck, typed
-from seq2seq.config import TranslateConfig
-from seq2seq.inference import run_translate
+from seq2seq.cli.common import guarded, precheck, typed
+from seq2seq.config import CONF_DIR, TranslateConfig
+from seq2seq.runs.translate import run_translate
 
 
 @hydra.main(version_base=None, config_path=CONF_DIR, config_name="translate")

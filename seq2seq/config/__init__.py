@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Type, TypeVar
+from pathlib import Path
+from typing import Any, Sequence, Type, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -39,7 +40,8 @@ __all__ = [
     "AttentionType", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig", "EncoderConfig",
     "EvaluateConfig", "InitConfig", "ModelConfig", "Precision", "Schedule", "SentencePieceConfig", "SpmType",
     "Strategy", "TaskConfig", "TaskSampling", "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig",
-    "WordVectorsConfig", "describe_omegaconf_error", "register_configs", "task_data", "to_typed",
+    "WordVectorsConfig", "CONF_DIR", "compose", "config_dict", "describe_omegaconf_error", "register_configs",
+    "task_data", "to_typed",
 ]
 
 # Schemas named in the YAML files' defaults lists (`- /schema/model@_here_`); registered once by the CLI.
@@ -55,6 +57,10 @@ SCHEMAS = {
 
 T = TypeVar("T")
 
+# the configs ship inside the package (seq2seq/conf: in a checkout a link to the repository's conf/, in a wheel a
+# copy), so a checkout, an editable install and a wheel find them the same way
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+
 
 def register_configs() -> None:
     from hydra.core.config_store import ConfigStore
@@ -62,6 +68,21 @@ def register_configs() -> None:
     store = ConfigStore.instance()
     for name, schema in SCHEMAS.items():
         store.store(group="schema", name=name, node=schema)
+
+
+def compose(name: str, overrides: Sequence[str] = (), return_hydra_config: bool = False) -> DictConfig:
+    """Compose conf/NAME.yaml with command-line style overrides, as the commands do (for tools and tests)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    register_configs()
+    with initialize_config_dir(config_dir=CONF_DIR, version_base=None):
+        return hydra_compose(config_name=name, overrides=list(overrides), return_hydra_config=return_hydra_config)
+
+
+def config_dict(obj: Any) -> Any:
+    """A typed config as JSON-able dicts and lists (enums as their names), as checkpoints record it."""
+    return OmegaConf.to_container(OmegaConf.structured(obj), enum_to_str=True)
 
 
 def to_typed(cfg: DictConfig, schema: Type[T]) -> T:

@@ -10,14 +10,17 @@ import torch
 from seq2seq.config import DecodingConfig, Strategy
 from seq2seq.data.batching import pad
 from seq2seq.data.files import clean_line
+from seq2seq.decoding.contract import SearchModel
 from seq2seq.decoding.search import Hypothesis, beam_search, greedy_or_sample, max_lengths
 from seq2seq.text import Vocab
 
 
 class Translator:
-    def __init__(self, model: torch.nn.Module, task: str, src_vocab: Vocab, tgt_vocab: Vocab,
+    def __init__(self, model: SearchModel, task: str, src_vocab: Vocab, tgt_vocab: Vocab,
                  cfg: DecodingConfig, device: torch.device):
-        self.model, self.task = model.eval(), task
+        self.model, self.task = model, task
+        if isinstance(model, torch.nn.Module):
+            model.eval()
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
         self.cfg, self.device = cfg, device
         self.generator = torch.Generator(device=device)

@@ -12,15 +12,16 @@ import yaml
 from sacrebleu.metrics import BLEU
 
 from seq2seq.atomic import write_atomic
-from seq2seq.config import DataConfig, DecodingConfig, EvaluateConfig, Strategy, TaskConfig, task_data, to_typed
+from seq2seq.config import DataConfig, DecodingConfig, EvaluateConfig, Strategy, TaskConfig, task_data
 from seq2seq.data.corpus import read_split
-from seq2seq.data.files import clean_line, read_lines, write_lines
+from seq2seq.data.files import clean_line, read_lines
 from seq2seq.errors import DataError
 from seq2seq.evaluation.report import Systems, name_systems, read_curves, write_report
 from seq2seq.evaluation.scores import corpus_scores, format_scores
-from seq2seq.inference import Trained, load_trained, make_translator
-from seq2seq.training.checkpoint import find_checkpoint, read_state
-from seq2seq.training.setup import pick_device
+from seq2seq.evaluation.split import translate_split
+from seq2seq.runs.device import pick_device
+from seq2seq.runs.folder import read_checkpoint
+from seq2seq.runs.trained import Trained, load_trained, make_translator, quantized
 
 
 def _test_prefix(cfg: EvaluateConfig, data: DataConfig) -> str:
@@ -45,18 +46,18 @@ def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
     """Translate the run's test split for each task asked for (all tasks of a multi-task run by default)."""
     device = pick_device(cfg.device, cfg.threads)
     trained = load_trained(Path(cfg.checkpoint), device)
-    run_dir = trained.folder.parent.parent
+    run = trained.info.run
     tasks = [trained.task(cfg.pair)] if cfg.pair or len(trained.tasks) == 1 else trained.tasks
+    model = quantized(trained.model) if cfg.decoding.quantize else trained.model
     result = {}
     for task in tasks:
-        data = task_data(trained.data, task)
+        data = task_data(trained.info.data, task)
         prefix = _test_prefix(cfg, data)
-        src, ref = read_split(data, task, prefix, run_dir)
-        hyps = make_translator(trained, task, cfg.decoding, device).translate_lines(src)
-        write_lines(run_dir / f"{prefix}.{task.name}.{cfg.decoding.strategy.value}.{task.tgt}", hyps)
-        curves = {run_dir.name: read_curves(run_dir, task.name)} if (run_dir / "metrics.jsonl").is_file() else {}
-        result[task.name] = Systems([task.name], {task.name: hyps}, ref, src, curves,
-                                    attention=attention_examples(trained, task, src, cfg, device))
+        out = run.translations(prefix, task.name, cfg.decoding.strategy.value, task.tgt)
+        split = translate_split(model, trained.vocabs, task, data, prefix, cfg.decoding, device, run.path, out)
+        curves = {run.path.name: read_curves(run.path, task.name)} if run.metrics.is_file() else {}
+        result[task.name] = Systems([task.name], {task.name: split.hypotheses}, split.references, split.sources,
+                                    curves, attention=attention_examples(trained, task, split.sources, cfg, device))
     return result
 
 
@@ -78,14 +79,12 @@ def from_sweep(cfg: EvaluateConfig) -> Dict[str, Systems]:
                       if len({o2.get(k) for o2 in overrides.values()}) > 1})
     systems: Systems | None = None
     for run in runs:
-        state = read_state(find_checkpoint(run))
-        data = to_typed(state["data"], DataConfig)
-        tasks = [to_typed(t, TaskConfig) for t in state["tasks"]]
-        task = next((t for t in tasks if cfg.pair in (t.name, f"{t.src}-{t.tgt}")), tasks[0])
-        data = task_data(data, task)
+        info = read_checkpoint(run)
+        task = next((t for t in info.tasks if cfg.pair in (t.name, f"{t.src}-{t.tgt}")), info.tasks[0])
+        data = task_data(info.data, task)
         prefix = _test_prefix(cfg, data)
         src, ref = read_split(data, task, prefix, run)
-        hyp_file = run / f"{prefix}.{task.name}.hyp.{task.tgt}"
+        hyp_file = info.run.translations(prefix, task.name, "hyp", task.tgt)
         if not hyp_file.is_file():
             raise DataError(f"{hyp_file}: test translation missing; rerun the training command for {run}")
         name = f"run {run.name}"

@@ -3,6 +3,6 @@
 from seq2seq.model.attention import Attention
 from seq2seq.model.decoder import Decoder, DecoderState, Memory
 from seq2seq.model.encoder import Encoder, EncoderOutput
-from seq2seq.model.seq2seq import Seq2Seq, build_model
+from seq2seq.model.seq2seq import Seq2Seq
 
-__all__ = ["Attention", "Decoder", "DecoderState", "Encoder", "EncoderOutput", "Memory", "Seq2Seq", "build_model"]
+__all__ = ["Attention", "Decoder", "DecoderState", "Encoder", "EncoderOutput", "Memory", "Seq2Seq"]

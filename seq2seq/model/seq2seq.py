@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, Mapping, Sequence, Tuple
 
 import torch
@@ -13,28 +12,19 @@ from seq2seq.config import ModelConfig, TaskConfig
 from seq2seq.data.batching import Batch
 from seq2seq.errors import ConfigError
 from seq2seq.model.decoder import Decoder, DecoderState, Memory
-from seq2seq.model.encoder import Encoder
+from seq2seq.model.encoder import Encoder, EncoderOutput
 from seq2seq.text import PAD
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    name: str
-    src: str
-    tgt: str
-    encoder: str
-    decoder: str
 
 
 class Seq2Seq(nn.Module):
     def __init__(self, cfg: ModelConfig, tasks: Sequence[TaskConfig], vocab_sizes: Mapping[str, int]):
         super().__init__()
         self.cfg = cfg
-        self.tasks: Dict[str, TaskSpec] = {}
+        self.tasks: Dict[str, TaskConfig] = {}
         encoders: Dict[str, Encoder] = {}
         decoders: Dict[str, Decoder] = {}
         for task in tasks:
-            self.tasks[task.name] = TaskSpec(task.name, task.src, task.tgt, task.encoder, task.decoder)
+            self.tasks[task.name] = task
             if task.encoder not in encoders:
                 encoders[task.encoder] = Encoder(cfg.encoder, vocab_sizes[task.src])
             if task.decoder not in decoders:
@@ -81,14 +71,18 @@ class Seq2Seq(nn.Module):
                         if name.startswith("bias_ih"):
                             param[module.hidden_size:2 * module.hidden_size].fill_(1.0)
 
-    def parts(self, task: str) -> Tuple[Encoder, Decoder]:
+    def modules_of(self, task: str) -> Tuple[Encoder, Decoder]:
+        """The encoder and decoder a task uses."""
         spec = self.tasks[task]
         return self.encoders[spec.encoder], self.decoders[spec.decoder]
 
-    def start(self, task: str, src: torch.Tensor, src_lengths: torch.Tensor) -> Tuple[Memory, DecoderState]:
-        """Encode a batch and prepare the decoder: the start of teacher forcing and of every search."""
-        encoder, decoder = self.parts(task)
-        return decoder.prepare(encoder(src, src_lengths))
+    def encode(self, task: str, src: torch.Tensor, src_lengths: torch.Tensor) -> EncoderOutput:
+        """src [B, S] (padded), src_lengths [B] -> the task's encoder states and context vector."""
+        return self.modules_of(task)[0](src, src_lengths)
+
+    def first_state(self, task: str, encoded: EncoderOutput) -> Tuple[Memory, DecoderState]:
+        """What the decoder reads (attention memory, context) and its state before the first target token."""
+        return self.modules_of(task)[1].prepare(encoded)
 
     def step(self, task: str, tokens: torch.Tensor, state: DecoderState,
              memory: Memory) -> Tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
@@ -102,8 +96,8 @@ class Seq2Seq(nn.Module):
 
     def loss(self, task: str, batch: Batch, label_smoothing: float = 0.0) -> torch.Tensor:
         """Summed cross-entropy over the batch's real target tokens (divide by `batch.n_tgt_tokens`)."""
-        _, decoder = self.parts(task)
-        memory, state = self.start(task, batch.src, batch.src_lengths)
+        _, decoder = self.modules_of(task)
+        memory, state = self.first_state(task, self.encode(task, batch.src, batch.src_lengths))
         hidden = decoder(batch.tgt_in, memory, state)  # [B, T, H]
         real = batch.tgt_out != PAD
         logits = decoder.output(hidden[real])  # [N, V]: the softmax only where a token is predicted
@@ -118,6 +112,3 @@ class Seq2Seq(nn.Module):
                 "decoders": {name: count(m) for name, m in self.decoders.items()},
                 "total": count(self)}
 
-
-def build_model(cfg: ModelConfig, tasks: Sequence[TaskConfig], vocab_sizes: Mapping[str, int]) -> Seq2Seq:
-    return Seq2Seq(cfg, tasks, vocab_sizes)

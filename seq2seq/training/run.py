@@ -9,11 +9,9 @@ from typing import Any, Dict
 
 from seq2seq.atomic import write_atomic
 from seq2seq.config import TrainConfig
-from seq2seq.data.corpus import read_split
-from seq2seq.data.files import write_lines
-from seq2seq.decoding import Translator
-from seq2seq.evaluation.scores import corpus_scores
-from seq2seq.training.checkpoint import load_weights
+from seq2seq.evaluation.split import translate_split
+from seq2seq.runs.checkpoint import load_weights
+from seq2seq.runs.folder import RunFolder
 from seq2seq.training.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -28,7 +26,7 @@ def run_train(cfg: TrainConfig, run_dir: Path) -> Dict[str, Any]:
     if trainer.rank > 0:  # in a data-parallel run the first rank tests and writes the results
         return {}
     results = test_best(trainer, cfg, run_dir)
-    write_atomic(run_dir / "results.json", json.dumps(results, indent=2))
+    write_atomic(RunFolder(run_dir).results, json.dumps(results, indent=2))
     return results
 
 
@@ -38,15 +36,12 @@ def test_best(trainer: Trainer, cfg: TrainConfig, run_dir: Path) -> Dict[str, An
     tasks: Dict[str, Any] = {}
     for task in cfg.tasks:
         data = trainer.data[task.name].data
-        src, ref = read_split(data, task, data.test, run_dir)
-        translator = Translator(trainer.model, task.name, trainer.vocabs[task.src], trainer.vocabs[task.tgt],
-                                cfg.decoding, trainer.device)
-        hyps = translator.translate_lines(src)
-        write_lines(run_dir / f"{data.test}.{task.name}.hyp.{task.tgt}", hyps)
-        scores = corpus_scores(hyps, ref)
+        result = translate_split(trainer.model, trainer.vocabs, task, data, data.test, cfg.decoding, trainer.device,
+                                 run_dir, RunFolder(run_dir).translations(data.test, task.name, "hyp", task.tgt))
+        scores = result.scores
         scores["decoding"] = cfg.decoding.strategy.value
         scores["train_pairs"] = len(trainer.data[task.name].train_src)
-        scores["test_sentences"] = len(ref)
+        scores["test_sentences"] = len(result.sources)
         tasks[task.name] = scores
         log.info("test %s (%s, best step %d): BLEU %.2f chrF %.2f TER %.2f | %s", task.name, data.test,
                  trainer.best_step, scores["bleu"], scores["chrf"], scores["ter"], scores["signature"])

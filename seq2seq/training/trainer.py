@@ -18,18 +18,18 @@ from typing import Any, Dict
 import torch
 from tqdm import tqdm
 
-from seq2seq.config import DecodingConfig, Precision, Schedule, Strategy, TaskSampling, TrainConfig
+from seq2seq.config import DecodingConfig, Precision, Schedule, Strategy, TaskSampling, TrainConfig, config_dict
 from seq2seq.data.batching import EpochIterator, TaskSampler, collate, token_batches
 from seq2seq.data.corpus import TaskData, load_task_data
 from seq2seq.data.files import clean_line
 from seq2seq.decoding import Translator
 from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.evaluation.scores import corpus_scores
-from seq2seq.model import Seq2Seq, build_model
+from seq2seq.model import Seq2Seq
+from seq2seq.runs.checkpoint import Checkpoints, load_weights, read_state
+from seq2seq.runs.device import pick_device
 from seq2seq.text import Vocab
 from seq2seq.training import distributed, transfer
-from seq2seq.training.checkpoint import Checkpoints, load_weights, read_state
-from seq2seq.training.setup import pick_device, plain
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Trainer:
         if cfg.trainer.finetune_from and fresh:
             source = transfer.copy_vocabularies(Path(cfg.trainer.finetune_from), run_dir)
         self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed)
-        self.model: Seq2Seq = build_model(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
+        self.model: Seq2Seq = Seq2Seq(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
         self.model.to(self.device)
         if source is not None:
             load_weights(self.model, source)
@@ -69,7 +69,8 @@ class Trainer:
             for vectors in cfg.trainer.word_vectors:
                 transfer.load_word_vectors(self.model, vectors, cfg.tasks, self.vocabs)
         transfer.freeze(self.model, cfg.trainer.init, cfg.trainer.word_vectors)
-        self.forward = distributed.wrap(self.model, self.device) if self.world > 1 else self.model
+        # what computes the training loss: the model, or its DistributedDataParallel wrapper
+        self.loss_module = distributed.wrap(self.model, self.device) if self.world > 1 else self.model
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.trainer.lr)
         self.scheduler = None
         if cfg.trainer.schedule == Schedule.plateau:
@@ -103,8 +104,8 @@ class Trainer:
 
     def description(self) -> Dict[str, Any]:
         """What must match between a run folder's checkpoint and the config that resumes it."""
-        return {"model": plain(self.cfg.model), "tasks": [plain(t) for t in self.cfg.tasks],
-                "data": plain(self.cfg.data),
+        return {"model": config_dict(self.cfg.model), "tasks": [config_dict(t) for t in self.cfg.tasks],
+                "data": config_dict(self.cfg.data),
                 "vocabs": {lang: v.path.name for lang, v in self.vocabs.items()}}
 
     def state(self) -> Dict[str, Any]:
@@ -212,7 +213,7 @@ class Trainer:
         batch = batch.to(self.device)
         self.model.train()
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=t.precision == Precision.bf16):
-            loss_sum = self.forward(task, batch, t.label_smoothing)
+            loss_sum = self.loss_module(task, batch, t.label_smoothing)
         # DDP averages gradients over ranks: scaling by the world size makes them those of the global batch
         loss = loss_sum * self.world / tokens
         total = distributed.all_sum(loss_sum) if self.world > 1 else loss_sum.detach()

@@ -17,8 +17,9 @@ from seq2seq.config import InitConfig, TaskConfig, WordVectorsConfig
 from seq2seq.data.files import iter_lines
 from seq2seq.errors import CheckpointError, ConfigError, DataError
 from seq2seq.model import Seq2Seq
+from seq2seq.runs.checkpoint import MODEL_FILE
+from seq2seq.runs.folder import read_checkpoint
 from seq2seq.text import EOS, Vocab
-from seq2seq.training.checkpoint import MODEL_FILE, find_checkpoint, read_state
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +47,22 @@ def resolve(model: Seq2Seq, spec: str, key: str) -> Tuple[nn.Module, str, str, s
 def copy_vocabularies(source: Path, run_dir: Path) -> Path:
     """Before a fine-tuning run reads its data: the source run's SentencePiece models, copied into the new run
     folder (so the vocabularies are the ones its weights were trained with). Returns the source checkpoint."""
-    folder = find_checkpoint(source)
-    state = read_state(folder)
+    info = read_checkpoint(source)
     run_dir.mkdir(parents=True, exist_ok=True)
-    for name in sorted(set(state["vocabs"].values())):
-        target = run_dir / name
+    for lang in sorted(info.vocab_files):
+        target = run_dir / info.vocab_files[lang]
         if not target.is_file():
-            shutil.copyfile(folder.parent.parent / name, target)
-    return folder
+            shutil.copyfile(info.vocab_path(lang), target)
+    return info.folder
 
 
 def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskConfig],
                          vocabs: Dict[str, Vocab]) -> None:
     module, suffix, side, name = resolve(model, init.module, "trainer.init.module")
-    folder = find_checkpoint(Path(init.checkpoint))
-    state = read_state(folder)
+    info = read_checkpoint(Path(init.checkpoint))
+    folder = info.folder
     source = init.source or name
-    theirs = [TaskConfig(**t) for t in state["tasks"]]
+    theirs = info.tasks
     try:
         their_lang = _language(theirs, side, source)
     except KeyError:
@@ -71,7 +71,7 @@ def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskC
                               "set trainer.init.source") from None
     our_lang = _language(tasks, side, name)
     ours_model = vocabs[our_lang].path
-    their_model = folder.parent.parent / state["vocabs"][their_lang]
+    their_model = info.vocab_path(their_lang)
     if not their_model.is_file() or their_model.read_bytes() != ours_model.read_bytes():
         raise CheckpointError(f"{init.module}: the SentencePiece model of {our_lang!r} ({ours_model.name}) differs "
                               f"from the one {folder} was trained with ({their_model}); copy that file into the new "

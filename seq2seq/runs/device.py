@@ -1,11 +1,8 @@
-"""Devices, threads, and plain-dict views of typed configs."""
+"""The device (and CPU threads) a command runs on."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-from omegaconf import OmegaConf
 
 from seq2seq.errors import ConfigError
 
@@ -18,8 +15,3 @@ def pick_device(name: str, threads: int = 0) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device: {name} asked for, but no CUDA GPU is available; use device=cpu")
     return torch.device(name)
-
-
-def plain(obj: Any) -> Any:
-    """A typed config as JSON-able dicts and lists (enums as their names)."""
-    return OmegaConf.to_container(OmegaConf.structured(obj), enum_to_str=True)
