@@ -263,7 +263,7 @@ class WordVectorsConfig:
 class TrainerConfig:
     seed: int = 1
     max_steps: int = 0  # 0 = no limit
-    max_epochs: int = 0  # 0 = no limit (epochs of the main task)
+    max_epochs: int = 30  # epochs of the main task; 0 = no limit (presets with a time budget)
     max_minutes: float = 0.0  # wall-clock budget; 0 = no limit
     batch_tokens: int = 4096  # padded tokens per batch: sentences * max(src_len, tgt_len + 1)
     length_pool: int = 0  # sort by length within shuffled pools of this many pairs; 0 = the whole corpus

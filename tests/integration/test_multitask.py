@@ -73,6 +73,7 @@ def test_shared_modules_need_one_vocabulary(tmp_path):
         Trainer(cfg, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", ["toy_shared_encoder", "toy_shared_decoder"])
 def test_toy_multitask_presets_reach_bleu_90_on_every_task(tmp_path, experiment):
     results = run_train(train_config([f"experiment={experiment}", "trainer.progress=false"]), tmp_path)
@@ -89,6 +90,7 @@ def test_toy_multitask_presets_reach_bleu_90_on_every_task(tmp_path, experiment)
         assert trained.task(f"{task.src}-{task.tgt}") is task
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (DATA / "multi30k").is_dir(), reason="Multi30k not under SEQ2SEQ_DATA")
 @pytest.mark.parametrize("experiment", ["multi30k_one_to_many", "multi30k_many_to_one", "multi30k_many_to_many"])
 def test_multi30k_presets_train_a_few_steps(tmp_path, experiment):

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -19,6 +20,7 @@ def _final_weights(run):
     return load_file(str(run / "checkpoints" / "step_0000008" / "model.safetensors"))
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
     single, parallel = tmp_path / "single", tmp_path / "ddp"
     result = run_cli(["seq2seq-train", *ARGS, f"hydra.run.dir={single}"], cwd=ROOT)

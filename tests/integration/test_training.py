@@ -21,6 +21,7 @@ from seq2seq.training.trainer import Trainer, TrainingStopped
 from conftest import ROOT, TINY_TOY, run_cli, train_config
 
 
+@pytest.mark.slow
 def test_toy_reversal_converges(tmp_path):
     """The shipped toy_reverse experiment must reach test BLEU >= 95."""
     cfg = train_config(["experiment=toy_reverse", "trainer.progress=false"])
@@ -36,6 +37,7 @@ def _weights(run: Path):
     return load_file(str(run / "checkpoints" / latest / "model.safetensors")), latest
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_exactly_the_same_weights(tmp_path):
     args = ["seq2seq-train", *TINY_TOY, "trainer.max_steps=60", "trainer.checkpoint_every=10",
             "trainer.validate_every=30", "model.encoder.dropout=0.3", "model.decoder.dropout=0.3"]

@@ -31,6 +31,7 @@ def evaluate(folder, *args):
     return run_cli(["seq2seq-evaluate", f"ref={folder / 'ref.txt'}", *args], cwd=folder)
 
 
+@pytest.mark.slow
 def test_report_numbers_equal_sacrebleu_and_significance_behaves(files):
     out = files / "out"
     result = evaluate(files, f"hyps=[{files / 'good.txt'},{files / 'twin.txt'},{files / 'bad.txt'}]",
@@ -86,6 +87,7 @@ def test_a_run_folder_without_a_log_is_one_line(tmp_path):
     assert result.returncode == 2 and "no finished runs" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_sweep_of_two_toy_runs_gives_one_report(tmp_path):
     result = run_cli(["seq2seq-train", "-m", *TINY_TOY, "trainer.max_steps=30", "trainer.validate_every=15",
                       "model.decoder.attention=luong_general,bahdanau", f"hydra.sweep.dir={tmp_path / 'sweep'}"],

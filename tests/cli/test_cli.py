@@ -1,4 +1,4 @@
-"""The console commands end to end in a temporary folder, and their one-line errors for user mistakes."""
+"""The console commands end to end in a temporary folder (their errors for user mistakes: test_bad_input.py)."""
 
 from __future__ import annotations
 
@@ -65,51 +65,3 @@ def test_evaluate_scores_files_and_checkpoints(trained, tmp_path):
     from_checkpoint = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy"], cwd=ROOT)
     assert from_checkpoint.returncode == 0, from_checkpoint.stderr
     assert "TER" in from_checkpoint.stdout
-
-
-@pytest.mark.parametrize("args, needle", [
-    (["seq2seq-train", "trainer.foo=1"], "trainer.foo"),
-    (["seq2seq-train", "model.encoder.cell=transformer"], "expected one of [lstm, gru, rnn]"),
-    (["seq2seq-train", "model.encoder.dropout=1.5"], "model.encoder.dropout: must be in [0, 1)"),
-    (["seq2seq-train", "trainer.max_steps=many"], "trainer.max_steps"),
-    (["seq2seq-train", "model=transformer"], "available options in 'model': gru_bahdanau"),
-    (["seq2seq-train", "data=files"], ": a value is required (give data."),
-    (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=0"], "decoding.beam_size: must be >= 1"),
-    (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=10"],
-     "decoding.beam_size: is only read by beam search, not greedy; add decoding=beam"),
-    (["seq2seq-translate", "checkpoint=run", "decoding=beam", "decoding.temperature=0.5"],
-     "decoding.temperature: is only read by sampling, not beam; add decoding=sample"),
-    (["seq2seq-train", "data.spm.vocab_size=-3"], "data.spm.vocab_size"),
-    (["seq2seq-evaluate", "hyps=[a.txt]"], "ref: a reference file is needed"),
-])
-def test_config_mistakes_fail_before_work_with_one_line(tmp_path, args, needle):
-    result = run_cli([*args, f"hydra.run.dir={tmp_path / 'run'}"] if args[0] == "seq2seq-train" else args,
-                     cwd=tmp_path)
-    assert result.returncode == 2
-    assert needle in result.stderr, result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
-    assert not (tmp_path / "run").exists()  # no work started
-
-
-def test_data_mistakes_name_the_file(tmp_path):
-    (tmp_path / "train.en").write_text("a b\nc d\n", encoding="utf-8")
-    (tmp_path / "train.de").write_text("x y\n", encoding="utf-8")
-    base = ["seq2seq-train", "data=files", f"data.root={tmp_path}", "data.train=train", "data.valid=dev",
-            "data.test=test", "data.src=en", "data.tgt=de", f"hydra.run.dir={tmp_path / 'run'}"]
-    result = run_cli(base, cwd=tmp_path)  # every split file is checked before any file is read
-    assert result.returncode == 2 and "dev.en: file not found" in result.stderr
-    assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
-    for name in ("dev.en", "dev.de", "test.en", "test.de"):
-        (tmp_path / name).write_text("a b\n", encoding="utf-8")
-    result = run_cli(base, cwd=tmp_path)
-    assert result.returncode == 2 and "train.en has 2 lines but" in result.stderr and "has 1" in result.stderr
-    (tmp_path / "train.de").write_bytes(b"x y\n\xc3\x28 broken\n")
-    result = run_cli(base, cwd=tmp_path)
-    assert result.returncode == 2 and "train.de:2: invalid UTF-8" in result.stderr
-
-
-def test_unequal_hypothesis_and_reference_is_one_line(tmp_path):
-    (tmp_path / "ref.txt").write_text("a\nb\n", encoding="utf-8")
-    (tmp_path / "hyp.txt").write_text("a\n", encoding="utf-8")
-    result = run_cli(["seq2seq-evaluate", "ref=ref.txt", "hyp=hyp.txt"], cwd=tmp_path)
-    assert result.returncode == 2 and "hyp has 1 lines but the reference has 2" in result.stderr

@@ -1,0 +1,79 @@
+"""The package's layers import one way: config -> text -> data -> model -> decoding -> runs -> evaluation ->
+training -> cli (plus the leaf modules errors and atomic), so no subpackage imports one above it and none
+imports another in a cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Dict, Set
+
+import seq2seq
+
+PACKAGE = Path(seq2seq.__file__).resolve().parent
+LAYERS = ["__init__", "errors", "atomic", "config", "text", "data", "model", "decoding", "runs", "evaluation",
+          "training", "cli"]
+LEAVES = {"__init__", "errors", "atomic"}  # below everything, importing nothing of the package's layers
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    assert parts[0] == "seq2seq", module
+    return "__init__" if len(parts) == 1 else parts[1].removesuffix(".py")
+
+
+def imports_by_layer() -> Dict[str, Set[str]]:
+    graph: Dict[str, Set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if "conf" in path.relative_to(PACKAGE).parts:
+            continue
+        relative = path.relative_to(PACKAGE).with_suffix("")
+        own = layer_of(".".join(("seq2seq", *relative.parts)))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # function-level imports count too
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]  # `from seq2seq import X` names the package itself
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name.split(".")[0] == "seq2seq":
+                    target = layer_of(name)
+                    if target != own:
+                        graph.setdefault(own, set()).add(target)
+    return graph
+
+
+def test_every_subpackage_is_a_known_layer():
+    found = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
+             if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").is_file()))}
+    assert found <= set(LAYERS), sorted(found - set(LAYERS))
+
+
+def test_imports_only_go_down_the_layers():
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    upward = sorted(f"{a} -> {b}" for a, targets in imports_by_layer().items() for b in targets
+                    if rank[b] > rank[a] and not (a in LEAVES and b in LEAVES))
+    assert upward == [], upward
+
+
+def test_no_import_cycle_between_subpackages():
+    graph = imports_by_layer()
+    seen: Set[str] = set()
+
+    def visit(node: str, path: list) -> None:
+        assert node not in path, " -> ".join([*path[path.index(node):], node])
+        if node in seen:
+            return
+        for nxt in sorted(graph.get(node, ())):
+            visit(nxt, [*path, node])
+        seen.add(node)
+
+    for start in sorted(graph):
+        visit(start, [])
+
+
+def test_the_checker_reads_the_real_imports():
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    graph = imports_by_layer()
+    assert "config" in graph.get("data", set()) and rank["config"] < rank["data"]  # it reads real imports
+    assert "evaluation" in graph.get("training", set())  # training scores validation through evaluation

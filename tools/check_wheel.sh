@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The package as a user installs it: build the wheel, install it (not editable) into a fresh virtual environment
+# and, from a folder outside the checkout, train the toy task for a few steps, translate and evaluate with it.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python -m pip wheel --no-deps -q -w "$work/dist" "$repo"
+python -m venv "$work/venv"
+"$work/venv/bin/pip" install -q torch==2.13.0 "$work"/dist/seq2seq-*.whl
+cd "$work"
+"$work/venv/bin/seq2seq-train" experiment=toy_reverse trainer.max_steps=20 trainer.validate_every=20 \
+    trainer.progress=false hydra.run.dir=run
+echo "a b c d" | "$work/venv/bin/seq2seq-translate" checkpoint=run
+"$work/venv/bin/seq2seq-evaluate" checkpoint=run decoding=greedy
+echo "wheel check passed: $(ls "$work"/dist)"
