@@ -46,7 +46,7 @@ def run_cli(args: List[str], cwd: Path, stdin: str | None = None, timeout: int =
             env: dict | None = None) -> subprocess.CompletedProcess:
     """Run a console entry point (`python -m seq2seq.cli.X`) the way a user would."""
     command, *rest = args
-    module = {"seq2seq-train": "train", "seq2seq-translate": "translate", "seq2seq-evaluate": "evaluate"}[command]
+    module = command.removeprefix("seq2seq-")  # seq2seq-train -> seq2seq.cli.train
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", f"seq2seq.cli.{module}", *rest], cwd=cwd, input=stdin,
                           capture_output=True, text=True, timeout=timeout, env=full_env)

@@ -10,6 +10,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from seq2seq.config.schema import (
     AttentionType,
+    AverageConfig,
     Bridge,
     Cell,
     DataConfig,
@@ -21,6 +22,7 @@ from seq2seq.config.schema import (
     ModelConfig,
     Precision,
     Schedule,
+    ScoreConfig,
     SentencePieceConfig,
     SpmType,
     Strategy,
@@ -37,11 +39,11 @@ from seq2seq.config.schema import (
 from seq2seq.errors import ConfigError
 
 __all__ = [
-    "AttentionType", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig", "EncoderConfig",
-    "EvaluateConfig", "InitConfig", "ModelConfig", "Precision", "Schedule", "SentencePieceConfig", "SpmType",
-    "Strategy", "TaskConfig", "TaskSampling", "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig",
-    "WordVectorsConfig", "CONF_DIR", "compose", "config_dict", "describe_omegaconf_error", "register_configs",
-    "task_data", "to_typed",
+    "AttentionType", "AverageConfig", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig",
+    "EncoderConfig", "EvaluateConfig", "InitConfig", "ModelConfig", "Precision", "Schedule", "ScoreConfig",
+    "SentencePieceConfig", "SpmType", "Strategy", "TaskConfig", "TaskSampling", "ToyConfig", "TrainConfig",
+    "TrainerConfig", "TranslateConfig", "WordVectorsConfig", "CONF_DIR", "compose", "config_dict",
+    "describe_omegaconf_error", "register_configs", "task_data", "to_typed",
 ]
 
 # Schemas named in the YAML files' defaults lists (`- /schema/model@_here_`); registered once by the CLI.
@@ -49,6 +51,8 @@ SCHEMAS = {
     "train": TrainConfig,
     "translate": TranslateConfig,
     "evaluate": EvaluateConfig,
+    "score": ScoreConfig,
+    "average": AverageConfig,
     "data": DataConfig,
     "model": ModelConfig,
     "trainer": TrainerConfig,

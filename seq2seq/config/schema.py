@@ -377,7 +377,7 @@ class TrainConfig:
 
 @dataclass
 class TranslateConfig:
-    checkpoint: str = MISSING  # a run folder (or its checkpoints/NAME folder)
+    checkpoint: Any = MISSING  # a run folder (or its checkpoints/NAME folder); [A,B,...]: an ensemble
     input: str | None = None  # default: stdin
     output: str | None = None  # default: stdout
     # which task of a multi-task checkpoint: its name or SRC-TGT (`task` is taken by the training config group)
@@ -388,12 +388,44 @@ class TranslateConfig:
 
 
 @dataclass
+class AverageConfig:
+    """Average checkpoints: the last `last` step checkpoints of a run, or the listed checkpoint folders."""
+
+    checkpoint: str | None = None  # a run folder: average its newest `last` step checkpoints
+    last: int = 5
+    checkpoints: List[str] = field(default_factory=list)  # or these checkpoint (or run) folders
+    output: str = MISSING  # the averaged checkpoint folder (checkpoint=DIR for the other commands)
+
+    def __post_init__(self) -> None:
+        check((self.checkpoint is None) != (not self.checkpoints), "checkpoint",
+              "give a run (checkpoint=RUN [last=N]) or a list of checkpoints (checkpoints=[A,B,...]), not both")
+        check(self.last >= 1, "last", f"must be >= 1, got {self.last}")
+
+
+@dataclass
+class ScoreConfig:
+    """Forced decoding: log P(reference | input) per line of two parallel files."""
+
+    checkpoint: str = MISSING  # a run folder or a checkpoint folder
+    input: str = MISSING  # source sentences, one per line
+    reference: str = MISSING  # target sentences to score, line by line
+    pair: str | None = None  # which task of a multi-task run (name or SRC-TGT)
+    json: str | None = None  # write {"sentences", "tokens", "log_prob", "perplexity"} here
+    batch_size: int = 64
+    device: str = "auto"
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        check(self.batch_size >= 1, "batch_size", f"must be >= 1, got {self.batch_size}")
+
+
+@dataclass
 class EvaluateConfig:
     ref: str | None = None
     hyps: List[str] = field(default_factory=list)  # systems, named by their file stems
     hyp: str | None = None  # shorthand for a single hypothesis file
     src: str | None = None  # source of the test set: length buckets by source length, examples
-    checkpoint: str | None = None  # translate the test set with this run first
+    checkpoint: Any = None  # translate the test set with this run (or [A,B,...]: an ensemble) first
     sweep: str | None = None  # a `seq2seq-train -m` sweep folder: compare all its runs
     pair: str | None = None  # task name or SRC-TGT; default: every task of the checkpoint
     split: str = "test"

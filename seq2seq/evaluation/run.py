@@ -21,7 +21,7 @@ from seq2seq.evaluation.scores import corpus_scores, format_scores
 from seq2seq.evaluation.split import translate_split
 from seq2seq.runs.device import pick_device
 from seq2seq.runs.folder import read_checkpoint
-from seq2seq.runs.trained import Trained, load_trained, make_translator, quantized
+from seq2seq.runs.trained import Trained, load_runs, make_translator, search_model
 
 
 def _test_prefix(cfg: EvaluateConfig, data: DataConfig) -> str:
@@ -43,17 +43,19 @@ def attention_examples(trained: Trained, task: TaskConfig, sources: List[str], c
 
 
 def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
-    """Translate the run's test split for each task asked for (all tasks of a multi-task run by default)."""
+    """Translate the run's test split for each task asked for (all tasks of a multi-task run by default); with
+    several checkpoints, the ensemble of them translates."""
     device = pick_device(cfg.device, cfg.threads)
-    trained = load_trained(Path(cfg.checkpoint), device)
-    run = trained.info.run
+    runs = load_runs(cfg.checkpoint, device)
+    trained, run = runs[0], runs[0].info.run
     tasks = [trained.task(cfg.pair)] if cfg.pair or len(trained.tasks) == 1 else trained.tasks
-    model = quantized(trained.model) if cfg.decoding.quantize else trained.model
     result = {}
     for task in tasks:
+        model, _ = search_model(runs, task.name, cfg.decoding.quantize)
         data = task_data(trained.info.data, task)
         prefix = _test_prefix(cfg, data)
-        out = run.translations(prefix, task.name, cfg.decoding.strategy.value, task.tgt)
+        label = cfg.decoding.strategy.value + (f".ensemble{len(runs)}" if len(runs) > 1 else "")
+        out = run.translations(prefix, task.name, label, task.tgt)
         split = translate_split(model, trained.vocabs, task, data, prefix, cfg.decoding, device, run.path, out)
         curves = {run.path.name: read_curves(run.path, task.name)} if run.metrics.is_file() else {}
         result[task.name] = Systems([task.name], {task.name: split.hypotheses}, split.references, split.sources,

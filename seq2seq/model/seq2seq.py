@@ -104,6 +104,15 @@ class Seq2Seq(nn.Module):
         return F.cross_entropy(logits.float(), batch.tgt_out[real], reduction="sum",
                                label_smoothing=label_smoothing)
 
+    def sentence_log_probs(self, task: str, batch: Batch) -> torch.Tensor:
+        """[B] natural-log probability of each target sentence (its pieces and EOS) given its source."""
+        _, decoder = self.modules_of(task)
+        memory, state = self.first_state(task, self.encode(task, batch.src, batch.src_lengths))
+        logits = decoder.output(decoder(batch.tgt_in, memory, state))  # [B, T, V]
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        picked = log_probs.gather(2, batch.tgt_out.unsqueeze(2)).squeeze(2)  # [B, T]
+        return picked.masked_fill(batch.tgt_out == PAD, 0.0).sum(dim=1)
+
     def parameter_counts(self) -> Dict[str, Dict[str, int]]:
         def count(module: nn.Module) -> int:
             return sum(p.numel() for p in module.parameters())

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import logging
-import sys
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
-from omegaconf import OmegaConf
 
-from seq2seq.config import DataConfig, ModelConfig, TaskConfig, TranslateConfig, to_typed
-from seq2seq.data.files import decode_lines, iter_lines
-from seq2seq.decoding import Translator
+from seq2seq.config import TaskConfig
+from seq2seq.decoding import SearchModel, Translator
+from seq2seq.decoding.ensemble import Ensemble
 from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.model import Seq2Seq
-from seq2seq.text import Vocab
 from seq2seq.runs.checkpoint import load_weights
 from seq2seq.runs.folder import CheckpointInfo, read_checkpoint
-from seq2seq.runs.device import pick_device
+from seq2seq.text import Vocab
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +62,37 @@ def quantized(model: Seq2Seq) -> Seq2Seq:
     return quantize_dynamic(model, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8)
 
 
-def make_translator(trained: Trained, task: TaskConfig, cfg, device: torch.device) -> Translator:
-    model = quantized(trained.model) if cfg.quantize else trained.model
-    return Translator(model, task.name, trained.vocabs[task.src], trained.vocabs[task.tgt], cfg, device)
+def search_model(trained: Sequence[Trained], pair: str | None, quantize: bool = False) -> Tuple[SearchModel, TaskConfig]:
+    """What a search decodes with: one model, or an ensemble of several runs with the same vocabularies (refused
+    otherwise), for the task `pair` (named in the first run's terms)."""
+    first, task = trained[0], trained[0].task(pair)
+    tasks = [task] + [other.task(pair if pair is not None else task.name) for other in trained[1:]]
+    for other, theirs in zip(trained[1:], tasks[1:]):
+        for ours_lang, their_lang in ((task.src, theirs.src), (task.tgt, theirs.tgt)):
+            if first.vocabs[ours_lang].path.read_bytes() != other.vocabs[their_lang].path.read_bytes():
+                raise CheckpointError(f"{other.info.folder}: its SentencePiece model for {their_lang!r} differs from "
+                                      f"{first.info.folder}'s; an ensemble needs runs with one vocabulary")
+    models = [quantized(t.model) if quantize else t.model for t in trained]
+    if len(models) == 1:
+        return models[0], task
+    return Ensemble(list(zip(models, [t.name for t in tasks]))), task
+
+
+def make_translator(trained: Trained | Sequence[Trained], task: TaskConfig | str | None, cfg: DecodingConfig,
+                    device: torch.device) -> Translator:
+    """A translator for one run's task (a TaskConfig) or for an ensemble's task (its name or SRC-TGT)."""
+    runs = [trained] if isinstance(trained, Trained) else list(trained)
+    model, chosen = search_model(runs, task.name if isinstance(task, TaskConfig) else task, cfg.quantize)
+    return Translator(model, chosen.name, runs[0].vocabs[chosen.src], runs[0].vocabs[chosen.tgt], cfg, device)
+
+
+def checkpoint_list(value: Any) -> List[str]:
+    """checkpoint=RUN or checkpoint=[RUN_A,RUN_B]: the runs to load (an ensemble when several)."""
+    items = [value] if isinstance(value, (str, Path)) else list(value)
+    if not items or not all(isinstance(item, (str, Path)) and str(item) for item in items):
+        raise ConfigError("checkpoint: give a run folder (checkpoint=RUN) or a list of them (checkpoint=[A,B])")
+    return [str(item) for item in items]
+
+
+def load_runs(value: Any, device: torch.device) -> List[Trained]:
+    return [load_trained(Path(path), device) for path in checkpoint_list(value)]

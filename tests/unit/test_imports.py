@@ -12,7 +12,8 @@ import seq2seq
 
 PACKAGE = Path(seq2seq.__file__).resolve().parent
 LAYERS = ["__init__", "errors", "atomic", "config", "text", "data", "model", "decoding", "runs", "evaluation",
-          "training", "cli"]
+          "training", "api", "cli"]
+FACADE = {("__init__", "api")}  # `from seq2seq import load`, imported lazily on first use
 LEAVES = {"__init__", "errors", "atomic"}  # below everything, importing nothing of the package's layers
 
 
@@ -52,12 +53,14 @@ def test_every_subpackage_is_a_known_layer():
 def test_imports_only_go_down_the_layers():
     rank = {name: i for i, name in enumerate(LAYERS)}
     upward = sorted(f"{a} -> {b}" for a, targets in imports_by_layer().items() for b in targets
-                    if rank[b] > rank[a] and not (a in LEAVES and b in LEAVES))
+                    if rank[b] > rank[a] and not (a in LEAVES and b in LEAVES) and (a, b) not in FACADE)
     assert upward == [], upward
 
 
 def test_no_import_cycle_between_subpackages():
     graph = imports_by_layer()
+    for a, b in FACADE:
+        graph[a].discard(b)
     seen: Set[str] = set()
 
     def visit(node: str, path: list) -> None:

@@ -1,0 +1,104 @@
+"""The Python API: load a trained run and translate or score text with it, no Hydra needed.
+
+    from seq2seq import load
+    model = load("runs/attn")                       # a run folder or a checkpoint folder (pair= for multi-task)
+    model.translate(["Ein Mann fährt Rad."], strategy="beam", beam_size=5)
+    model.score(["Ein Mann fährt Rad."], ["A man rides a bike."])   # natural-log probabilities
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+import torch
+
+from seq2seq.atomic import write_atomic
+from seq2seq.config import DecodingConfig, ScoreConfig, Strategy
+from seq2seq.data.batching import collate
+from seq2seq.data.files import clean_line, read_parallel
+from seq2seq.errors import ConfigError, DataError
+from seq2seq.runs.device import pick_device
+from seq2seq.runs.trained import Trained, load_trained, make_translator
+
+DECODING_KEYS = {f.name for f in fields(DecodingConfig)}
+
+
+class Model:
+    """One task of a trained run: `translate` as seq2seq-translate prints it, `score` as seq2seq-score."""
+
+    def __init__(self, trained: Trained, pair: str | None, device: torch.device):
+        self.trained, self.device = trained, device
+        self.task = trained.task(pair)
+        self.src_vocab, self.tgt_vocab = trained.vocabs[self.task.src], trained.vocabs[self.task.tgt]
+
+    def decoding(self, strategy: str = "greedy", **options: Any) -> DecodingConfig:
+        """A checked DecodingConfig from keyword options (the keys of `decoding.` on the command line)."""
+        unknown = sorted(set(options) - DECODING_KEYS)
+        if unknown:
+            raise ConfigError(f"decoding.{unknown[0]}: no such decoding option; known: {sorted(DECODING_KEYS)}")
+        try:
+            return DecodingConfig(strategy=Strategy(strategy), **options)
+        except ValueError:
+            raise ConfigError(f"decoding.strategy: {strategy!r} is not one of "
+                              f"{[s.value for s in Strategy]}") from None
+
+    def translate(self, lines: Sequence[str], strategy: str = "greedy", **options: Any) -> List[str]:
+        """The output lines seq2seq-translate prints for `lines` with `decoding=STRATEGY decoding.KEY=VALUE...`
+        (one per input line; `INDEX ||| text ||| score` lines with n_best > 1)."""
+        translator = make_translator(self.trained, self.task, self.decoding(strategy, **options), self.device)
+        return list(translator.format(list(lines), 0))
+
+    @torch.no_grad()
+    def score(self, sources: Sequence[str], targets: Sequence[str], batch_size: int = 64) -> List[float]:
+        """log P(target | source) per pair: natural log, summed over the target's pieces and end of sentence."""
+        if len(sources) != len(targets):
+            raise DataError(f"score: {len(sources)} sources but {len(targets)} targets; give one target per source")
+        cleaned = [clean_line(s) for s in sources]
+        empty = next((i for i, s in enumerate(cleaned) if not s), None)
+        if empty is not None:
+            raise DataError(f"score: source {empty + 1} is empty; a translation probability needs a source sentence")
+        src_ids = self.src_vocab.encode(cleaned)
+        tgt_ids = self.tgt_vocab.encode([clean_line(t) for t in targets])
+        order = sorted(range(len(src_ids)), key=lambda i: -len(src_ids[i]))
+        scores = [0.0] * len(src_ids)
+        model = self.trained.model.eval()
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            batch = collate([src_ids[i] for i in chunk], [tgt_ids[i] for i in chunk]).to(self.device)
+            for i, value in zip(chunk, model.sentence_log_probs(self.task.name, batch).tolist()):
+                scores[i] = value
+        return scores
+
+    def target_tokens(self, targets: Sequence[str]) -> int:
+        """Pieces scored for these targets, end of sentence included (the perplexity's denominator)."""
+        return sum(len(ids) + 1 for ids in self.tgt_vocab.encode([clean_line(t) for t in targets]))
+
+
+def run_score(cfg: ScoreConfig) -> Dict[str, float]:
+    """`seq2seq-score`: print log P(reference | input) per line, and the totals (written to cfg.json when set)."""
+    model = load(cfg.checkpoint, pair=cfg.pair, device=cfg.device, threads=cfg.threads)
+    sources, references = read_parallel(Path(cfg.input), Path(cfg.reference))
+    scores = model.score(sources, references, cfg.batch_size)
+    sys.stdout.write("".join(f"{value:.4f}\n" for value in scores))
+    tokens = model.target_tokens(references)
+    log_prob = sum(scores)
+    totals = {"sentences": len(scores), "tokens": tokens, "log_prob": log_prob,
+              "perplexity": math.exp(-log_prob / max(tokens, 1))}
+    if cfg.json:
+        write_atomic(Path(cfg.json), json.dumps(totals, indent=2) + "\n")
+    return totals
+
+
+def load(path: str | Path, pair: str | None = None, task: str | None = None, device: str = "auto",
+         threads: int = 0) -> Model:
+    """A trained run (its best checkpoint) or a checkpoint folder; `pair` / `task` picks the task of a
+    multi-task run by name or as SRC-TGT."""
+    if pair is not None and task is not None and pair != task:
+        raise ConfigError(f"pair: give pair= or task=, not both ({pair!r}, {task!r})")
+    torch_device = pick_device(device, threads)
+    return Model(load_trained(Path(path), torch_device), pair or task, torch_device)

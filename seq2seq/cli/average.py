@@ -1,0 +1,33 @@
+"""seq2seq-average: the parameter average of a run's last checkpoints (or of listed ones) as a checkpoint folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from hydra.utils import to_absolute_path
+from omegaconf import DictConfig
+
+from seq2seq.cli.common import guarded, precheck, typed
+from seq2seq.config import CONF_DIR, AverageConfig
+from seq2seq.runs.average import average_checkpoints, last_checkpoints
+
+
+@hydra.main(version_base=None, config_path=CONF_DIR, config_name="average")
+def _main(cfg: DictConfig) -> None:
+    average_cfg = typed(cfg, AverageConfig)
+    if average_cfg.checkpoint is not None:
+        folders = guarded(last_checkpoints, Path(to_absolute_path(average_cfg.checkpoint)), average_cfg.last)
+    else:
+        folders = [Path(to_absolute_path(c)) for c in average_cfg.checkpoints]
+    output = guarded(average_checkpoints, folders, Path(to_absolute_path(average_cfg.output)))
+    print(f"averaged {len(folders)} checkpoints ({', '.join(f.name for f in folders)}) into {output}")
+
+
+def main() -> None:
+    precheck("average")
+    _main()
+
+
+if __name__ == "__main__":
+    main()
