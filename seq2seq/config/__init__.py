@@ -24,6 +24,7 @@ from seq2seq.config.schema import (
     Schedule,
     ScoreConfig,
     SentencePieceConfig,
+    ServeConfig,
     SpmType,
     Strategy,
     TaskConfig,
@@ -41,7 +42,8 @@ from seq2seq.errors import ConfigError
 __all__ = [
     "AttentionType", "AverageConfig", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig",
     "EncoderConfig", "EvaluateConfig", "InitConfig", "ModelConfig", "Precision", "Schedule", "ScoreConfig",
-    "SentencePieceConfig", "SpmType", "Strategy", "TaskConfig", "TaskSampling", "ToyConfig", "TrainConfig",
+    "SentencePieceConfig", "ServeConfig", "SpmType", "Strategy", "TaskConfig", "TaskSampling", "ToyConfig",
+    "TrainConfig",
     "TrainerConfig", "TranslateConfig", "WordVectorsConfig", "CONF_DIR", "compose", "config_dict",
     "describe_omegaconf_error", "register_configs", "task_data", "to_typed",
 ]
@@ -53,6 +55,7 @@ SCHEMAS = {
     "evaluate": EvaluateConfig,
     "score": ScoreConfig,
     "average": AverageConfig,
+    "serve": ServeConfig,
     "data": DataConfig,
     "model": ModelConfig,
     "trainer": TrainerConfig,

@@ -388,6 +388,30 @@ class TranslateConfig:
 
 
 @dataclass
+class ServeConfig:
+    """An HTTP translation service: POST /translate {"text": [lines], ...decoding options}, GET /health."""
+
+    checkpoint: str = MISSING  # a run folder or a checkpoint folder
+    pair: str | None = None  # which task of a multi-task run (name or SRC-TGT)
+    host: str = "127.0.0.1"  # loopback only by default; 0.0.0.0 serves every interface
+    port: int = 8080  # 0: any free port (printed at start)
+    max_lines: int = 64  # lines per request
+    max_line_chars: int = 2000  # characters per line
+    max_body_bytes: int = 1_000_000
+    batch_lines: int = 256  # concurrent requests with the same decoding options are translated together
+    batch_wait_ms: float = 5.0  # how long the first request of a batch waits for others
+    device: str = "auto"
+    threads: int = 0
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)  # defaults; a request may override keys
+
+    def __post_init__(self) -> None:
+        check(0 <= self.port <= 65535, "port", f"must be in [0, 65535], got {self.port}")
+        for name in ("max_lines", "max_line_chars", "max_body_bytes", "batch_lines"):
+            check(getattr(self, name) >= 1, name, f"must be >= 1, got {getattr(self, name)}")
+        check(self.batch_wait_ms >= 0, "batch_wait_ms", f"must be >= 0, got {self.batch_wait_ms}")
+
+
+@dataclass
 class AverageConfig:
     """Average checkpoints: the last `last` step checkpoints of a run, or the listed checkpoint folders."""
 

@@ -12,7 +12,7 @@ import seq2seq
 
 PACKAGE = Path(seq2seq.__file__).resolve().parent
 LAYERS = ["__init__", "errors", "atomic", "config", "text", "data", "model", "decoding", "runs", "evaluation",
-          "training", "api", "cli"]
+          "training", "api", "server", "cli"]
 FACADE = {("__init__", "api")}  # `from seq2seq import load`, imported lazily on first use
 LEAVES = {"__init__", "errors", "atomic"}  # below everything, importing nothing of the package's layers
 

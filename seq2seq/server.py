@@ -1,0 +1,228 @@
+"""`seq2seq-serve`: a trained run behind HTTP. POST /translate {"text": [lines], ...decoding options} ->
+{"translations": [lines]}; GET /health. Concurrent requests with the same decoding options are translated as one
+batch; a bad request gets a 4xx JSON error and the server stays up.
+
+The standard library's threading HTTP server is enough here: one thread per connection, and one worker thread
+that owns the model (so translations never run concurrently on two threads).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Tuple
+
+from seq2seq.api import Model, load
+from seq2seq.config import DecodingConfig, ServeConfig, Strategy
+from seq2seq.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Job:
+    lines: List[str]
+    decoding: DecodingConfig
+    result: Future = field(default_factory=Future)
+
+
+class Batcher:
+    """The model's one worker: takes queued jobs, joins those with equal decoding options (up to `batch_lines`
+    lines, waiting `batch_wait_ms` for company) and translates them in one call. Sampling jobs run alone, so a
+    seeded request gives the same sample whatever else arrives."""
+
+    def __init__(self, model: Model, batch_lines: int, wait_ms: float):
+        self.model, self.batch_lines, self.wait = model, batch_lines, wait_ms / 1000
+        self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.held: List[Job] = []  # taken from the queue but waiting for a batch with other options
+        self.batches = 0  # translate calls made (for the tests and the health check)
+        self.thread = threading.Thread(target=self._run, name="seq2seq-translate", daemon=True)
+        self.thread.start()
+
+    def submit(self, lines: List[str], decoding: DecodingConfig) -> List[str]:
+        job = Job(lines, decoding)
+        self.jobs.put(job)
+        return job.result.result()
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(timeout=10)
+
+    def _next(self, timeout: float | None) -> Job | None:
+        if self.held:
+            return self.held.pop(0)
+        return self.jobs.get(timeout=timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._next(None)
+            if first is None:
+                return
+            batch = [first]
+            if first.decoding.strategy != Strategy.sample:
+                batch += self._gather(first)
+            self._translate(batch)
+
+    def _gather(self, first: Job) -> List[Job]:
+        """Other jobs with the same options that arrive within the wait (or are already queued)."""
+        company, lines, deadline, others = [], len(first.lines), time.monotonic() + self.wait, []
+        while lines < self.batch_lines:
+            try:
+                job = self.jobs.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                break
+            if job is None:  # stop after this batch
+                others.append(job)
+                break
+            if job.decoding == first.decoding and lines + len(job.lines) <= self.batch_lines:
+                company.append(job)
+                lines += len(job.lines)
+            else:
+                others.append(job)
+        for job in others:
+            if job is None:
+                self.jobs.put(None)
+            else:
+                self.held.append(job)
+        return company
+
+    def _translate(self, batch: List[Job]) -> None:
+        lines = [line for job in batch for line in job.lines]
+        try:
+            options = {k: v for k, v in asdict(batch[0].decoding).items() if k != "strategy"}
+            options["strategy"] = batch[0].decoding.strategy.value
+            out = self.model.translate(lines, **options)
+            self.batches += 1
+        except Exception as err:  # the job's request answers 500; the server stays up
+            log.exception("translation failed")
+            for job in batch:
+                job.result.set_exception(err)
+            return
+        start = 0
+        for job in batch:
+            per_line = batch[0].decoding.n_best
+            job.result.set_result(out[start:start + len(job.lines) * per_line])
+            start += len(job.lines) * per_line
+
+
+def parse_request(body: bytes, cfg: ServeConfig, model: Model) -> Tuple[List[str], DecodingConfig]:
+    """The lines and decoding options of a POST /translate body, or BadRequest saying what is wrong."""
+    try:
+        request = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRequest(400, f"the body is not JSON ({err})") from None
+    if not isinstance(request, dict) or "text" not in request:
+        raise BadRequest(400, 'expected a JSON object {"text": ["a line", ...], ...decoding options}')
+    text = request.pop("text")
+    if not isinstance(text, list) or not all(isinstance(line, str) for line in text):
+        raise BadRequest(400, '"text" must be a list of strings')
+    if len(text) > cfg.max_lines:
+        raise BadRequest(413, f"{len(text)} lines in one request; the limit is max_lines={cfg.max_lines}")
+    long = next((i for i, line in enumerate(text) if len(line) > cfg.max_line_chars), None)
+    if long is not None:
+        raise BadRequest(413, f"line {long + 1} has {len(text[long])} characters; the limit is "
+                              f"max_line_chars={cfg.max_line_chars}")
+    if any("\n" in line or "\r" in line for line in text):
+        raise BadRequest(400, "a line contains a line break; send each sentence as its own list item")
+    options = {k: v for k, v in asdict(cfg.decoding).items() if k != "strategy"}
+    defaults = DecodingConfig()
+    # keys a request does not set keep the server's values, unless they only fit the server's strategy
+    strategy = request.pop("strategy", cfg.decoding.strategy.value)
+    if strategy != cfg.decoding.strategy.value:
+        options = {k: getattr(defaults, k) if k in ("beam_size", "length_penalty", "exact_stop", "temperature")
+                   else v for k, v in options.items()}
+    options.update(request)
+    try:
+        return text, model.decoding(strategy, **options)
+    except UserError as err:
+        raise BadRequest(400, str(err)) from None
+    except (TypeError, ValueError) as err:
+        raise BadRequest(400, f"bad decoding option ({err})") from None
+
+
+def make_handler(cfg: ServeConfig, model: Model, batcher: Batcher):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _send(self, status: int, payload: Dict[str, Any]) -> None:
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            if self.path != "/health":
+                return self._send(404, {"error": f"no such endpoint {self.path}; use POST /translate or GET /health"})
+            self._send(200, {"status": "ok", "task": model.task.name, "batches": batcher.batches})
+
+        def do_POST(self) -> None:  # noqa: N802
+            if self.path != "/translate":
+                return self._send(404, {"error": f"no such endpoint {self.path}; use POST /translate"})
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                return self._send(411, {"error": "a Content-Length header is required"})
+            if length > cfg.max_body_bytes:
+                self.close_connection = True  # the unread body would be taken for the next request
+                return self._send(413, {"error": f"the body has {length} bytes; the limit is "
+                                                 f"max_body_bytes={cfg.max_body_bytes}"})
+            body = self.rfile.read(length)
+            try:
+                lines, decoding = parse_request(body, cfg, model)
+            except BadRequest as err:
+                return self._send(err.status, {"error": str(err)})
+            try:
+                translations = batcher.submit(lines, decoding)
+            except Exception as err:
+                return self._send(500, {"error": f"translation failed ({err})"})
+            self._send(200, {"translations": translations})
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the standard library's name)
+            log.debug("%s - %s", self.address_string(), format % args)
+
+    return Handler
+
+
+class Server:
+    """The HTTP server and its translation worker; `serve_forever` in a thread for tests, `close` to stop."""
+
+    def __init__(self, cfg: ServeConfig):
+        self.cfg = cfg
+        self.model = load(cfg.checkpoint, pair=cfg.pair, device=cfg.device, threads=cfg.threads)
+        self.model.decoding(cfg.decoding.strategy.value, **{k: v for k, v in asdict(cfg.decoding).items()
+                                                              if k != "strategy"})
+        self.batcher = Batcher(self.model, cfg.batch_lines, cfg.batch_wait_ms)
+        try:
+            self.http = ThreadingHTTPServer((cfg.host, cfg.port), make_handler(cfg, self.model, self.batcher))
+        except OSError as err:
+            self.batcher.stop()
+            raise UserError(f"port: cannot listen on {cfg.host}:{cfg.port} ({err.strerror or err}); "
+                            "choose another with port=N (0 = any free port)") from None
+        self.http.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self.http.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def serve_forever(self) -> None:
+        self.http.serve_forever()
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+        self.batcher.stop()

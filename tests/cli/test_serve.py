@@ -1,0 +1,102 @@
+"""seq2seq-serve: real HTTP requests on the loopback address, concurrent clients, bad requests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import seq2seq
+from seq2seq.config import ServeConfig, to_typed
+from seq2seq.server import Server
+
+from conftest import ROOT, compose_config
+
+
+def post(url: str, body: bytes | dict, timeout: float = 60) -> tuple:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url + "/translate", data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+@pytest.fixture(scope="module")
+def server(trained):
+    cfg = to_typed(compose_config("serve", [f"checkpoint={trained}", "port=0", "max_lines=8",
+                                            "max_line_chars=40", "batch_wait_ms=50"]), ServeConfig)
+    srv = Server(cfg)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.close()
+
+
+def test_translations_equal_the_api_and_health_answers(server, trained):
+    status, answer = post(server.url, {"text": ["a b c", "", "d e"]})
+    assert status == 200 and answer["translations"] == seq2seq.load(trained).translate(["a b c", "", "d e"])
+    status, answer = post(server.url, {"text": ["a b c"], "strategy": "beam", "beam_size": 3, "n_best": 2})
+    assert status == 200
+    assert answer["translations"] == seq2seq.load(trained).translate(["a b c"], strategy="beam", beam_size=3,
+                                                                     n_best=2)
+    with urllib.request.urlopen(server.url + "/health", timeout=10) as response:
+        assert response.status == 200 and json.loads(response.read())["status"] == "ok"
+
+
+def test_concurrent_clients_are_batched_and_each_gets_its_own_lines(server, trained):
+    model = seq2seq.load(trained)
+    requests = [[f"{chr(97 + i % 8)} {chr(98 + i % 7)} c{'' if i % 2 else ' d'}"] * (1 + i % 3) for i in range(24)]
+    before = server.batcher.batches
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda lines: post(server.url, {"text": lines}), requests))
+    for lines, (status, answer) in zip(requests, answers):
+        assert status == 200 and answer["translations"] == model.translate(lines)
+    assert server.batcher.batches - before < len(requests)  # some requests shared a batch
+
+
+@pytest.mark.parametrize("body, status, needle", [
+    (b"not json", 400, "the body is not JSON"),
+    ({"lines": ["a"]}, 400, 'expected a JSON object {"text"'),
+    ({"text": "a b"}, 400, '"text" must be a list of strings'),
+    ({"text": ["a", 3]}, 400, '"text" must be a list of strings'),
+    ({"text": ["a"] * 9}, 413, "9 lines in one request; the limit is max_lines=8"),
+    ({"text": ["a " * 30]}, 413, "line 1 has 60 characters; the limit is max_line_chars=40"),
+    ({"text": ["a\nb"]}, 400, "a line contains a line break"),
+    ({"text": ["a"], "beam_size": 0, "strategy": "beam"}, 400, "decoding.beam_size: must be >= 1"),
+    ({"text": ["a"], "beam_sise": 3}, 400, "decoding.beam_sise: no such decoding option"),
+    ({"text": ["a"], "strategy": "viterbi"}, 400, "decoding.strategy: 'viterbi' is not one of"),
+])
+def test_bad_requests_get_a_json_error_and_the_server_stays_up(server, body, status, needle):
+    got, answer = post(server.url, body)
+    assert got == status and needle in answer["error"], answer
+    assert post(server.url, {"text": ["a b"]})[0] == 200
+
+
+def test_unknown_paths_and_oversized_bodies(server):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(server.url + "/nope", timeout=10)
+    assert err.value.code == 404
+    status, answer = post(server.url, b"x" * 1_000_001)
+    assert status == 413 and "max_body_bytes" in answer["error"]
+
+
+def test_the_command_serves_until_stopped(trained):
+    process = subprocess.Popen([sys.executable, "-m", "seq2seq.cli.serve", f"checkpoint={trained}", "port=0"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "serving" in line, process.stderr.read() if process.poll() is not None else line
+        url = line.split(" on ")[1].split(" ")[0]
+        assert post(url, {"text": ["a b c"]})[0] == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
