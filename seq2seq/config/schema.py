@@ -321,6 +321,8 @@ class DecodingConfig:
     beam_size: int = 5
     length_penalty: float = 1.0  # GNMT alpha; 0 = none
     n_best: int = 1
+    # output lines carry the hypothesis score after a tab: `text<TAB>score`, `INDEX<TAB>text<TAB>score` with n_best
+    output_scores: bool = False
     # stop a sentence only when no live hypothesis could beat its n-best at any length up to the limit (the exact
     # beam optimum under a length penalty, ~30 % more steps), not when it could not by ending at the next step
     exact_stop: bool = False

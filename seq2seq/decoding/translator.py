@@ -67,15 +67,18 @@ class Translator:
         return self.detokenize([hyps[0] for hyps in self.translate(lines)])
 
     def format(self, lines: Sequence[str], first_index: int) -> Iterator[str]:
-        """Output lines: the translation, or with n_best > 1 `INDEX ||| translation ||| score` lines."""
+        """Output lines: the translation, or with n_best > 1 `INDEX ||| translation ||| score` lines (tab-separated
+        with the score appended when `output_scores`)."""
         results = self.translate(lines)
         for offset, hyps in enumerate(results):
             texts = self.detokenize(hyps)
+            tab = self.cfg.output_scores
             if self.cfg.n_best == 1:
-                yield texts[0]
+                yield f"{texts[0]}\t{hyps[0].score:.4f}" if tab else texts[0]
             else:
                 for text, hyp in zip(texts, hyps):
-                    yield f"{first_index + offset} ||| {text} ||| {hyp.score:.4f}"
+                    index = first_index + offset
+                    yield f"{index}\t{text}\t{hyp.score:.4f}" if tab else f"{index} ||| {text} ||| {hyp.score:.4f}"
 
     def stream(self, lines: Iterable[str], out: TextIO, chunk_size: int = 2000) -> int:
         """Translate an input of any length in chunks, writing (and flushing) each chunk in input order."""

@@ -50,6 +50,13 @@ def test_translate_files_and_n_best(trained, tmp_path):
     assert [r.split(" ||| ")[0] for r in rows] == ["0", "0", "0", "1", "1", "1"]
     scores = [float(r.split(" ||| ")[2]) for r in rows[:3]]
     assert scores == sorted(scores, reverse=True)
+    tabbed = run_cli(["seq2seq-translate", f"checkpoint={trained}", f"input={tmp_path / 'in.txt'}",
+                      "decoding=beam", "decoding.n_best=3", "decoding.output_scores=true"], cwd=ROOT)
+    assert tabbed.returncode == 0, tabbed.stderr
+    assert [r.split("\t") for r in tabbed.stdout.splitlines()] == [r.split(" ||| ") for r in rows]
+    one_best = run_cli(["seq2seq-translate", f"checkpoint={trained}", f"input={tmp_path / 'in.txt'}",
+                        "decoding=beam", "decoding.output_scores=true"], cwd=ROOT)
+    assert [r.split("\t") for r in one_best.stdout.splitlines()] == [r.split(" ||| ")[1:] for r in rows[::3]]
 
 
 def test_evaluate_scores_files_and_checkpoints(trained, tmp_path):
