@@ -9,14 +9,21 @@ from typing import Union
 
 def write_atomic(path: Path, data: Union[str, bytes]) -> None:
     """Write `data` to `path` via a temporary file of this process (several processes may write the same file,
-    e.g. the ranks of a data-parallel run), so readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    e.g. the ranks of a data-parallel run), so readers never see a half-written file. A path that exists and is
+    not a regular file (/dev/stdout, a pipe, a device) is written in place: renaming over it would replace it.
+    An OSError names `path`, not the temporary file."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        if isinstance(data, str):
-            tmp.write_text(data, encoding="utf-8")
-        else:
-            tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        if path.exists() and not path.is_file():
+            with open(path, "wb") as handle:
+                handle.write(raw)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(raw)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None

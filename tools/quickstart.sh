@@ -9,6 +9,14 @@ RUN="${RUN:-runs/quickstart}"
 MINUTES="${MINUTES:-10}"
 TEST="$SEQ2SEQ_DATA/multi30k/test_2016_flickr"
 
+if [ -z "${VIRTUAL_ENV:-}${CONDA_PREFIX:-}" ]; then  # not in an environment of the user's: make one here
+    echo "quickstart: installing into the virtual environment .venv (activate it with: . .venv/bin/activate)"
+    python -m venv .venv
+    . .venv/bin/activate
+fi
+if [ -e "$RUN/results.json" ]; then
+    echo "quickstart: $RUN has finished training before and is reused as it is; RUN=runs/other bash $0 trains afresh"
+fi
 pip install torch==2.13.0 -e .
 seq2seq-train experiment=multi30k_attention trainer.max_minutes="$MINUTES" hydra.run.dir="$RUN"
 seq2seq-translate checkpoint="$RUN" decoding=beam input="$TEST.en.gz" output="$RUN/test_2016_flickr.beam5.de"

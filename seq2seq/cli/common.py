@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Callable, NoReturn, Type, TypeVar
+from pathlib import Path
+from typing import Callable, NoReturn, Tuple, Type, TypeVar
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seq2seq.config import SCHEMAS, compose, describe_omegaconf_error, register_configs, to_typed
 from seq2seq.errors import UserError
+from seq2seq.runs.folder import RunLock
 
 T = TypeVar("T")
 
@@ -37,18 +40,56 @@ def describe_composition_error(err: BaseException) -> str:
     return head
 
 
-def precheck(config_name: str) -> None:
-    """Compose the config as Hydra will and validate it, so that a bad key or value fails before any work."""
+# seq2seq-translate / -evaluate / -score / -serve pick a multi-task run's task with pair=; `task` is the training
+# config group, so Hydra's own message for task=NAME (try +task=NAME) would lead nowhere
+HELD_LOCKS: list = []
+TASK_KEY_HINT = "task: this command picks the task of a multi-task run with pair=NAME (its name or SRC-TGT)"
+
+
+def precheck(config_name: str) -> DictConfig | None:
+    """Compose the config as Hydra will and validate it, so that a bad key or value fails before any work;
+    returns the composed `hydra` node (None for --help, --cfg and -m sweeps, left to Hydra)."""
     register_configs()  # the schemas the YAML files name (`/schema/...`), for this check and for Hydra's main
     args = sys.argv[1:]
-    if any(arg.startswith("-") for arg in args):  # --help, --cfg, -m sweeps: left to Hydra
-        return
+    if any(arg.startswith("-") for arg in args):
+        return None
+    if config_name != "train" and any(arg.lstrip("+~").split("=")[0] == "task" for arg in args):
+        fail(TASK_KEY_HINT)
     try:
-        to_typed(compose(config_name, args), SCHEMAS[config_name])
+        cfg = compose(config_name, args, return_hydra_config=True)
+        hydra_node = cfg.hydra
+        with open_dict(cfg):
+            del cfg["hydra"]
+        to_typed(cfg, SCHEMAS[config_name])
+        return hydra_node
     except UserError as err:
         fail(str(err))
     except Exception as err:  # Hydra's and OmegaConf's composition errors
         fail(describe_composition_error(err))
+
+
+def claim_run_folder(hydra: DictConfig | None) -> Tuple[Path, bool] | None:
+    """Before Hydra writes anything into the run folder: check that it can be written and lock it for this
+    training (a second training on the folder is refused while the first lives). Returns (folder, whether it
+    existed before), or None for a sweep, a time-stamped folder or a data-parallel rank other than the first."""
+    if hydra is None or int(os.environ.get("RANK", "0")) > 0:
+        return None
+    if "${now:" in str(OmegaConf.to_container(hydra.run, resolve=False)["dir"]):
+        return None  # a new time-stamped folder per run: nothing to share, and Hydra's second may differ from ours
+    folder = Path(to_absolute(str(hydra.run.dir)))
+    existed = folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as err:
+        fail(f"hydra.run.dir: cannot write the run folder {folder} ({err.strerror or err}); choose a writable "
+             "folder with hydra.run.dir=...")
+    lock = RunLock(folder)
+    guarded(lock.acquire)
+    HELD_LOCKS.append(lock)  # referenced until the process ends: a collected lock object would release it
+    return folder, existed
 
 
 def typed(cfg: DictConfig, schema: Type[T]) -> T:
@@ -56,8 +97,21 @@ def typed(cfg: DictConfig, schema: Type[T]) -> T:
 
 
 def guarded(fn: Callable[..., T], *args) -> T:
-    """Run `fn`; a user error ends the program with its one-line message instead of a traceback."""
+    """Run `fn`; a user error, or a file that cannot be read or written, ends the program with one line instead
+    of a traceback."""
     try:
         return fn(*args)
-    except UserError as err:
-        fail(str(err))
+    except (UserError, OSError) as err:
+        fail(one_line(err))
+
+
+def one_line(err: UserError | OSError) -> str:
+    if isinstance(err, UserError):
+        return str(err)
+    # an output path under /proc, a full disk (/dev/full), a folder that is a file, ...
+    where = f"{err.filename}: " if err.filename else ""
+    return f"{where}cannot read or write ({err.strerror or err}); check the path and free space"
+
+
+def to_absolute(path: str) -> str:
+    return str(Path(path).expanduser().absolute())

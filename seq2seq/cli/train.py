@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Tuple
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
-from seq2seq.cli.common import guarded, precheck, typed
+from seq2seq.cli.common import claim_run_folder, fail, one_line, precheck, typed
 from seq2seq.config import CONF_DIR, TrainConfig
+from seq2seq.errors import UserError
 from seq2seq.training.run import run_train
+
+CLAIMED: Tuple[Path, bool] | None = None  # the run folder this process locked, and whether it existed before
 
 
 @hydra.main(version_base=None, config_path=CONF_DIR, config_name="train")
@@ -19,7 +24,12 @@ def _main(cfg: DictConfig) -> None:
     train_cfg = typed(cfg, TrainConfig)
     train_cfg.data.root = to_absolute_path(train_cfg.data.root)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    results = guarded(run_train, train_cfg, run_dir)
+    try:
+        results = run_train(train_cfg, run_dir)
+    except (UserError, OSError) as err:
+        if CLAIMED is not None and not CLAIMED[1] and not (run_dir / "checkpoints").exists():
+            shutil.rmtree(run_dir, ignore_errors=True)  # a failed start leaves no half-made folder behind
+        fail(one_line(err))
     for task, scores in results.get("tasks", {}).items():
         print(f"{task}: BLEU {scores['bleu']:.2f} chrF {scores['chrf']:.2f} TER {scores['ter']:.2f} "
               f"({scores['signature']})")
@@ -27,7 +37,8 @@ def _main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    precheck("train")
+    global CLAIMED
+    CLAIMED = claim_run_folder(precheck("train"))
     _main()
 
 

@@ -289,6 +289,7 @@ class TrainerConfig:
     precision: Precision = Precision.fp32
     threads: int = 0  # torch intra-op threads; 0 = torch's default
     progress: bool = True
+    tensorboard: bool = False  # also write the logged scalars to RUN/tensorboard (pip install 'seq2seq[tensorboard]')
     init: List[InitConfig] = field(default_factory=list)  # transfer from other runs (fresh runs only)
     # fine-tune: start from this run's best weights and SentencePiece models (same model and tasks) and train
     # the main task alone; "" = off
@@ -457,6 +458,7 @@ class EvaluateConfig:
     split: str = "test"
     baseline: str | None = None  # tested against the others (default: the first system; sweeps: the best run)
     out: str | None = None  # report folder (report.md, report.html, report.json, figures)
+    translations: str | None = None  # with checkpoint=: also write the translations into this folder
     json: str | None = None  # write the scores here
     bootstrap: int = 1000  # resamples for the confidence intervals
     trials: int = 1000  # approximate-randomization trials for the p-values

@@ -26,6 +26,8 @@ class Translator:
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(cfg.seed)
         self.written = 0  # input lines whose translations have been written by `stream`
+        self.long_limit: int | None = None  # count input lines longer than this many pieces (the training limit)
+        self.long_lines, self.longest = 0, 0
 
     def search(self, src_ids: Sequence[Sequence[int]], keep_attention: bool = False) -> List[List[Hypothesis]]:
         """n-best hypotheses for already-encoded, non-empty sentences, in input order."""
@@ -53,6 +55,10 @@ class Translator:
         cleaned = [clean_line(line) for line in lines]
         todo = [i for i, line in enumerate(cleaned) if line]
         ids = self.src_vocab.encode([cleaned[i] for i in todo])
+        if self.long_limit is not None:
+            long = [len(x) for x in ids if len(x) > self.long_limit]
+            self.long_lines += len(long)
+            self.longest = max([self.longest, *long])
         found = self.search(ids)
         results: List[List[Hypothesis]] = [[Hypothesis([], 0.0)] for _ in lines]
         for i, hyps in zip(todo, found):

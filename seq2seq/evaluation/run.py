@@ -55,7 +55,7 @@ def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
         data = task_data(trained.info.data, task)
         prefix = _test_prefix(cfg, data)
         label = cfg.decoding.strategy.value + (f".ensemble{len(runs)}" if len(runs) > 1 else "")
-        out = run.translations(prefix, task.name, label, task.tgt)
+        out = None if cfg.translations is None else Path(cfg.translations) / f"{prefix}.{task.name}.{label}.{task.tgt}"
         split = translate_split(model, trained.vocabs, task, data, prefix, cfg.decoding, device, run.path, out)
         curves = {run.path.name: read_curves(run.path, task.name)} if run.metrics.is_file() else {}
         result[task.name] = Systems([task.name], {task.name: split.hypotheses}, split.references, split.sources,

@@ -21,7 +21,9 @@ def run_train(cfg: TrainConfig, run_dir: Path) -> Dict[str, Any]:
     """Train into `run_dir` (resuming from its last checkpoint) and return the test results (results.json)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(cfg, run_dir)
-    trainer.resume()
+    if trainer.resume() and trainer.should_stop():
+        log.warning("%s already finished (%s): its best checkpoint is tested again, nothing is trained; to train "
+                    "afresh use a new folder (hydra.run.dir=...) or delete this one", run_dir, trainer.should_stop())
     trainer.train()  # returns at once when the run already reached its stopping condition
     if trainer.rank > 0:  # in a data-parallel run the first rank tests and writes the results
         return {}

@@ -13,7 +13,7 @@ import random
 import signal
 import time
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 import torch
 from tqdm import tqdm
@@ -96,6 +96,7 @@ class Trainer:
         self.validated_step = -1
         self.interrupted: str | None = None
         self.metrics_path = run_dir / "metrics.jsonl"
+        self.tensorboard = open_tensorboard(run_dir) if cfg.trainer.tensorboard and self.rank == 0 else None
         counts = self.model.parameter_counts()
         log.info("model: %s parameters (encoders %s, decoders %s)", f"{counts['total']:,}", counts["encoders"],
                  counts["decoders"])
@@ -162,9 +163,11 @@ class Trainer:
         t = self.cfg.trainer
         handlers = self._install_signal_handlers()
         window = {"tokens": 0, "time": 0.0, "loss": {}, "count": {}}
-        bar = tqdm(total=t.max_steps or None, initial=self.step,
+        total, unit = self._bar_budget()
+        bar = tqdm(total=total, initial=round(self._bar_position(unit), 2), unit=unit, dynamic_ncols=True,
                    disable=None if t.progress and self.rank == 0 else True,
-                   dynamic_ncols=True, unit="step")
+                   bar_format="{l_bar}{bar}| {n:.5g}/{total_fmt} {unit} [{elapsed}<{remaining}{postfix}]"
+                   if total else None)
         try:
             while True:
                 reason = self.should_stop()
@@ -183,7 +186,7 @@ class Trainer:
                 window["count"][task] = window["count"].get(task, 0) + tokens
                 self.task_tokens[task] += tokens
                 self.task_updates[task] += 1
-                bar.update(1)
+                bar.update(round(self._bar_position(unit) - bar.n, 5))
                 if self.step % t.log_every == 0:
                     self._log_window(window, bar)
                     window = {"tokens": 0, "time": 0.0, "loss": {}, "count": {}}
@@ -201,6 +204,8 @@ class Trainer:
                 log.info("replica weight checksums %s: %s", sums, "identical" if len(set(sums)) == 1 else "DIFFER")
         finally:
             bar.close()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
 
@@ -229,6 +234,30 @@ class Trainer:
         self.optimizer.step()
         return total.item(), tokens
 
+    def _bar_budget(self) -> Tuple[float | None, str]:
+        """The progress bar's total and unit: the budget that is set (steps, then minutes, then main-task epochs)."""
+        t = self.cfg.trainer
+        if t.max_steps:
+            return t.max_steps, "step"
+        if t.max_minutes:
+            return t.max_minutes, "min"
+        if t.max_epochs:
+            return t.max_epochs, "epoch"
+        return None, "step"
+
+    def _bar_position(self, unit: str) -> float:
+        return {"step": self.step, "min": self.elapsed / 60,
+                "epoch": self.iterators[self.main].epochs_done()}[unit]
+
+    def budget_text(self) -> str:
+        """Where the run stands against each budget that is set, e.g. `epoch 3.20/60 | 12.4/60 min`."""
+        t = self.cfg.trainer
+        parts = [f"epoch {self.iterators[self.main].epochs_done():.2f}" + (f"/{t.max_epochs}" if t.max_epochs else "")]
+        if t.max_steps:
+            parts.append(f"step {self.step}/{t.max_steps}")
+        parts.append(f"{self.elapsed / 60:.1f}" + (f"/{t.max_minutes:g}" if t.max_minutes else "") + " min")
+        return " | ".join(parts)
+
     def _log_window(self, window: Dict[str, Any], bar: tqdm) -> None:
         rate = window["tokens"] / max(window["time"], 1e-9)
         lr = self.optimizer.param_groups[0]["lr"]
@@ -239,9 +268,9 @@ class Trainer:
             shown += " | " + " ".join(f"{name}:epoch={epochs[name]:.2f},tokens={self.task_tokens[name]:,}"
                                       for name in self.iterators)
         bar.set_postfix_str(f"loss={sum(window['loss'].values()) / max(window['tokens'], 1):.3f} "
-                            f"tok/s={rate:.0f} lr={lr:.2e}")
-        log.info("step %d | %s | %s tokens/s | lr %.2e | %.0f s", self.step, shown, f"{rate:,.0f}", lr,
-                 self.elapsed)
+                            f"tok/s={rate:.0f} lr={lr:.2e} {self.budget_text()}")
+        log.info("step %d | %s | %s tokens/s | lr %.2e | %s", self.step, shown, f"{rate:,.0f}", lr,
+                 self.budget_text())
         self._record({"kind": "train", "loss": per_task, "tokens": window["count"], "tokens_per_s": rate,
                       "lr": lr, "epochs": epochs, "task_tokens": dict(self.task_tokens)})
 
@@ -251,6 +280,15 @@ class Trainer:
         entry = {"step": self.step, "elapsed": round(self.elapsed, 3), "time": time.time(), **entry}
         with open(self.metrics_path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
+        if self.tensorboard is not None:
+            if entry["kind"] == "train":
+                scalars = {f"train/loss/{task}": v for task, v in entry["loss"].items()}
+                scalars.update({"train/tokens_per_s": entry["tokens_per_s"], "train/lr": entry["lr"]})
+            else:
+                scalars = {f"valid/{key}/{entry['task']}": entry[key] for key in ("loss", "ppl", "bleu")}
+            for tag, value in scalars.items():
+                self.tensorboard.add_scalar(tag, value, self.step)
+            self.tensorboard.flush()
 
     def _install_signal_handlers(self):
         previous = {}
@@ -319,6 +357,16 @@ class Trainer:
         hyps = translator.translate_lines(data.valid_src)
         bleu = corpus_scores(hyps, data.valid_ref)["bleu"]
         return {"loss": loss, "ppl": math.exp(min(loss, 50)), "bleu": float(bleu)}
+
+
+def open_tensorboard(run_dir: Path):
+    """A TensorBoard writer for RUN/tensorboard (the optional `tensorboard` package)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ConfigError("trainer.tensorboard: needs the tensorboard package; pip install 'seq2seq[tensorboard]' "
+                          "or set trainer.tensorboard=false") from None
+    return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
 
 def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -242,3 +243,96 @@ def test_unequal_hypothesis_and_reference_is_one_line(tmp_path):
     (tmp_path / "hyp.txt").write_text("a\n", encoding="utf-8")
     result = run_cli(["seq2seq-evaluate", "ref=ref.txt", "hyp=hyp.txt"], cwd=tmp_path)
     assert result.returncode == 2 and "hyp has 1 lines but the reference has 2" in result.stderr
+
+
+# -- misuse found by trying the commands as a new user ------------------------------------------------------
+
+def test_a_second_training_on_a_run_folder_is_refused_while_the_first_lives(tmp_path):
+    run = tmp_path / "run"
+    args = ["-m", "seq2seq.cli.train", *TINY_TOY, "trainer.max_steps=400", "trainer.validate_every=400",
+            f"hydra.run.dir={run}"]
+    first = subprocess.Popen([sys.executable, *args, "trainer.seed=1"], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not ((run / ".lock").is_file() and (run / ".lock").read_text().strip()) and time.time() < deadline:
+            time.sleep(0.1)
+        second = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=400", "trainer.seed=2",
+                          f"hydra.run.dir={run}"], cwd=ROOT)
+        one_clear_line(second, f"{run}: in use by seq2seq-train (pid {first.pid} ")
+        assert first.poll() is None  # refused while the first one was still training
+    finally:
+        out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert (run / "results.json").is_file()
+    assert "trainer.seed=1" in (run / ".hydra" / "overrides.yaml").read_text()  # the first run's config kept
+
+
+def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".lock").write_text("seq2seq-train (pid 999999 on elsewhere, since yesterday)\n")
+    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=5", "trainer.validate_every=5",
+                      f"hydra.run.dir={run}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert f"pid {os.getpid()}" not in (run / ".lock").read_text()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["seq2seq-train", *TINY_TOY, "hydra.run.dir=/proc/seq2seq-run"],
+     "hydra.run.dir: cannot write the run folder /proc/seq2seq-run"),
+    (["seq2seq-translate", "checkpoint=RUN", "output=/dev/full"], "output: cannot write /dev/full (No space left"),
+    (["seq2seq-translate", "checkpoint=RUN", "output=/proc/seq2seq/out.txt"], "/proc/seq2seq"),
+    (["seq2seq-translate", "checkpoint=RUN", "output=RUN/results.json/out.txt"], "results.json: cannot read or write"),
+    (["seq2seq-evaluate", "checkpoint=RUN", "decoding=greedy", "json=/proc/scores.json"], "/proc/scores.json: "),
+    (["seq2seq-evaluate", "checkpoint=RUN", "decoding=greedy", "json=/dev/full"], "/dev/full: cannot read or write"),
+    (["seq2seq-score", "checkpoint=RUN", "input=RUN/data/test.in", "reference=RUN/data/test.reverse",
+      "json=/dev/full"], "/dev/full: cannot read or write (No space left on device)"),
+])
+def test_unwritable_outputs_end_in_one_line(trained, tmp_path, args, needle):
+    args = [a.replace("RUN", str(trained)) for a in args]
+    one_clear_line(run_cli(args, cwd=tmp_path, stdin="a b c\n"), needle)
+    assert Path("/dev/full").is_char_device()  # written in place, never replaced by a renamed file
+
+
+@pytest.mark.parametrize("key", ["task=in-reverse", "+task=in-reverse"])
+def test_task_at_translation_points_to_pair(trained, tmp_path, key):
+    one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={trained}", key], cwd=tmp_path, stdin="a\n"),
+                   "task: this command picks the task of a multi-task run with pair=NAME")
+    translated = run_cli(["seq2seq-translate", f"checkpoint={trained}", "pair=in-reverse"], cwd=tmp_path,
+                         stdin="a b\n")
+    assert translated.returncode == 0, translated.stderr
+
+
+def test_a_line_longer_than_any_training_pair_is_reported(trained, tmp_path):
+    long = " ".join(["a b c d"] * 40)  # 160 pieces; the toy run filtered training pairs at 64
+    result = run_cli(["seq2seq-translate", f"checkpoint={trained}"], cwd=tmp_path, stdin=f"a b\n{long}\n")
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2
+    assert "note: 1 input line(s) had more than 64 SentencePiece pieces" in result.stderr
+    assert "the longest: 160 pieces" in result.stderr
+
+
+def test_rerunning_a_finished_run_says_it_is_reused(trained, tmp_path):
+    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=150", "trainer.validate_every=75",
+                      f"hydra.run.dir={trained}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    said = result.stdout + result.stderr  # the training log goes to the console and train.log
+    assert "already finished (reached trainer.max_steps=150)" in said and "hydra.run.dir=" in said
+
+
+def test_a_failed_start_leaves_no_run_folder(tmp_path):
+    run = tmp_path / "run"
+    result = run_cli(["seq2seq-train", "data=files", f"data.root={tmp_path}", "data.train=train", "data.valid=dev",
+                      "data.test=test", "data.src=en", "data.tgt=de", f"hydra.run.dir={run}"], cwd=tmp_path)
+    one_clear_line(result, "train.en: file not found")
+    assert not run.exists()
+
+
+def test_evaluating_a_checkpoint_writes_translations_only_when_asked(trained, tmp_path):
+    before = sorted(p.name for p in trained.iterdir())
+    result = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in trained.iterdir()) == before
+    result = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy", "translations=out"],
+                     cwd=tmp_path)
+    assert result.returncode == 0 and (tmp_path / "out" / "test.in-reverse.greedy.reverse").is_file()

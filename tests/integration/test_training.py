@@ -126,3 +126,35 @@ def test_bf16_autocast_is_refused_on_the_cpu_with_a_message(tmp_path):
     cfg = train_config([*TINY_TOY, "trainer.max_steps=3", "trainer.precision=bf16", "trainer.device=cpu"])
     with pytest.raises(ConfigError, match="trainer.precision: bf16 autocast is for CUDA GPUs"):
         Trainer(cfg, tmp_path)
+
+
+def test_progress_is_reported_against_the_budget(tmp_path):
+    cfg = train_config([*TINY_TOY, "trainer.max_steps=0", "trainer.max_minutes=0.05", "trainer.log_every=5",
+                        "trainer.validate_every=1000"])
+    trainer = Trainer(cfg, tmp_path / "minutes")
+    assert trainer._bar_budget() == (0.05, "min")
+    trainer.train()
+    assert trainer.elapsed >= 3.0 and "/0.05 min" in trainer.budget_text()
+    by_epochs = Trainer(train_config([*TINY_TOY, "trainer.max_steps=0", "trainer.max_epochs=2"]), tmp_path / "ep")
+    assert by_epochs._bar_budget() == (2, "epoch") and by_epochs.budget_text().startswith("epoch 0.00/2 |")
+    result = run_cli(["seq2seq-train", *TINY_TOY, "trainer.max_steps=0", "trainer.max_epochs=2",
+                      "trainer.log_every=5", f"hydra.run.dir={tmp_path / 'cli'}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    logged = [line for line in (tmp_path / "cli" / "train.log").read_text().splitlines() if "| epoch " in line]
+    assert logged and all("/2 |" in line and " min" in line for line in logged)
+
+
+def test_tensorboard_scalars_are_written_when_asked(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run_train(train_config([*TINY_TOY, "trainer.max_steps=20", "trainer.log_every=10", "trainer.validate_every=10",
+                            "trainer.tensorboard=true"]), tmp_path / "tb")
+    events = EventAccumulator(str(tmp_path / "tb" / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss/in-reverse", "train/lr", "valid/bleu/in-reverse", "valid/ppl/in-reverse"} <= tags
+    assert [e.step for e in events.Scalars("train/loss/in-reverse")] == [10, 20]
+    assert not (tmp_path / "plain").exists()
+    run_train(train_config([*TINY_TOY, "trainer.max_steps=5", "trainer.validate_every=5"]), tmp_path / "plain")
+    assert not (tmp_path / "plain" / "tensorboard").exists()
