@@ -8,14 +8,12 @@ import hydra
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
-from seq2seq.cli.common import guarded, precheck, typed
+from seq2seq.cli.common import guarded, run_command, typed
 from seq2seq.config import CONF_DIR, AverageConfig
 from seq2seq.runs.average import average_checkpoints, last_checkpoints
 
 
-@hydra.main(version_base=None, config_path=CONF_DIR, config_name="average")
-def _main(cfg: DictConfig) -> None:
-    average_cfg = typed(cfg, AverageConfig)
+def run(average_cfg: AverageConfig) -> None:
     if average_cfg.checkpoint is not None:
         folders = guarded(last_checkpoints, Path(to_absolute_path(average_cfg.checkpoint)), average_cfg.last)
     else:
@@ -24,9 +22,13 @@ def _main(cfg: DictConfig) -> None:
     print(f"averaged {len(folders)} checkpoints ({', '.join(f.name for f in folders)}) into {output}")
 
 
+@hydra.main(version_base=None, config_path=CONF_DIR, config_name="average")
+def _main(cfg: DictConfig) -> None:
+    run(typed(cfg, AverageConfig))
+
+
 def main() -> None:
-    precheck("average")
-    _main()
+    run_command("average", run, _main)
 
 
 if __name__ == "__main__":

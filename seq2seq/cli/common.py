@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import Callable, NoReturn, Tuple, Type, TypeVar
+from typing import Any, Callable, NoReturn, Tuple, Type, TypeVar
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -46,9 +47,9 @@ HELD_LOCKS: list = []
 TASK_KEY_HINT = "task: this command picks the task of a multi-task run with pair=NAME (its name or SRC-TGT)"
 
 
-def precheck(config_name: str) -> DictConfig | None:
+def precheck(config_name: str) -> Tuple[Any, DictConfig] | None:
     """Compose the config as Hydra will and validate it, so that a bad key or value fails before any work;
-    returns the composed `hydra` node (None for --help, --cfg and -m sweeps, left to Hydra)."""
+    returns the typed config and the composed `hydra` node (None for --help, --cfg and -m sweeps, left to Hydra)."""
     register_configs()  # the schemas the YAML files name (`/schema/...`), for this check and for Hydra's main
     args = sys.argv[1:]
     if any(arg.startswith("-") for arg in args):
@@ -60,20 +61,20 @@ def precheck(config_name: str) -> DictConfig | None:
         hydra_node = cfg.hydra
         with open_dict(cfg):
             del cfg["hydra"]
-        to_typed(cfg, SCHEMAS[config_name])
-        return hydra_node
+        return to_typed(cfg, SCHEMAS[config_name]), hydra_node
     except UserError as err:
         fail(str(err))
     except Exception as err:  # Hydra's and OmegaConf's composition errors
         fail(describe_composition_error(err))
 
 
-def claim_run_folder(hydra: DictConfig | None) -> Tuple[Path, bool] | None:
+def claim_run_folder(checked: Tuple[Any, DictConfig] | None) -> Tuple[Path, bool] | None:
     """Before Hydra writes anything into the run folder: check that it can be written and lock it for this
     training (a second training on the folder is refused while the first lives). Returns (folder, whether it
     existed before), or None for a sweep, a time-stamped folder or a data-parallel rank other than the first."""
-    if hydra is None or int(os.environ.get("RANK", "0")) > 0:
+    if checked is None or int(os.environ.get("RANK", "0")) > 0:
         return None
+    hydra = checked[1]
     if "${now:" in str(OmegaConf.to_container(hydra.run, resolve=False)["dir"]):
         return None  # a new time-stamped folder per run: nothing to share, and Hydra's second may differ from ours
     folder = Path(to_absolute(str(hydra.run.dir)))
@@ -90,6 +91,18 @@ def claim_run_folder(hydra: DictConfig | None) -> Tuple[Path, bool] | None:
     guarded(lock.acquire)
     HELD_LOCKS.append(lock)  # referenced until the process ends: a collected lock object would release it
     return folder, existed
+
+
+def run_command(config_name: str, run: Callable[[Any], Any], hydra_main: Callable[[], None]) -> None:
+    """A command that needs no run folder (translate, evaluate, score, average, serve): the config composed and
+    checked once by `precheck` is run directly, logging warnings to stderr as its Hydra config would; flags such
+    as --help, --cfg or -m go to Hydra's main."""
+    checked = precheck(config_name)
+    if checked is None:
+        hydra_main()
+        return
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="[%(asctime)s][%(levelname)s] %(message)s")
+    run(checked[0])
 
 
 def typed(cfg: DictConfig, schema: Type[T]) -> T:

@@ -9,13 +9,11 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
 from seq2seq.api import run_score
-from seq2seq.cli.common import guarded, precheck, typed
+from seq2seq.cli.common import guarded, run_command, typed
 from seq2seq.config import CONF_DIR, ScoreConfig
 
 
-@hydra.main(version_base=None, config_path=CONF_DIR, config_name="score")
-def _main(cfg: DictConfig) -> None:
-    score_cfg = typed(cfg, ScoreConfig)
+def run(score_cfg: ScoreConfig) -> None:
     for key in ("checkpoint", "input", "reference", "json"):
         if getattr(score_cfg, key):
             setattr(score_cfg, key, to_absolute_path(getattr(score_cfg, key)))
@@ -24,9 +22,13 @@ def _main(cfg: DictConfig) -> None:
           f"perplexity {totals['perplexity']:.2f}", file=sys.stderr)
 
 
+@hydra.main(version_base=None, config_path=CONF_DIR, config_name="score")
+def _main(cfg: DictConfig) -> None:
+    run(typed(cfg, ScoreConfig))
+
+
 def main() -> None:
-    precheck("score")
-    _main()
+    run_command("score", run, _main)
 
 
 if __name__ == "__main__":

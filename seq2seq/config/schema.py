@@ -264,7 +264,10 @@ class TrainerConfig:
     seed: int = 1
     max_steps: int = 0  # 0 = no limit
     max_epochs: int = 30  # epochs of the main task; 0 = no limit (presets with a time budget)
-    max_minutes: float = 0.0  # wall-clock budget; 0 = no limit
+    max_minutes: float = 0.0  # budget of training time (validation not counted); 0 = no limit
+    max_wall_minutes: float = 0.0  # budget of wall-clock time, validation and checkpoints counted; 0 = no limit
+    # wall-clock minutes at which the weights are kept in RUN/snapshots/min_M (curves of quality against time)
+    snapshot_minutes: List[float] = field(default_factory=list)
     batch_tokens: int = 4096  # padded tokens per batch: sentences * max(src_len, tgt_len + 1)
     length_pool: int = 0  # sort by length within shuffled pools of this many pairs; 0 = the whole corpus
     lr: float = 1e-3
@@ -302,6 +305,9 @@ class TrainerConfig:
         for name in ("batch_tokens", "lr", "log_every", "validate_every", "checkpoint_every"):
             check_positive(getattr(self, name), f"trainer.{name}")
         check(self.max_minutes >= 0, "trainer.max_minutes", "must be >= 0")
+        check(self.max_wall_minutes >= 0, "trainer.max_wall_minutes", "must be >= 0")
+        check(all(m > 0 for m in self.snapshot_minutes), "trainer.snapshot_minutes",
+              f"must be minutes > 0, got {self.snapshot_minutes}")
         check_positive(self.sampling_temperature, "trainer.sampling_temperature")
         check(self.clip_norm >= 0, "trainer.clip_norm", "must be >= 0")
         check_probability(self.label_smoothing, "trainer.label_smoothing")

@@ -146,6 +146,15 @@ class Checkpoints:
         for old in steps[:-self.keep]:
             shutil.rmtree(old, ignore_errors=True)
 
+    def save_snapshot(self, model: torch.nn.Module, state: Dict[str, Any], folder: Path) -> None:
+        """The weights and state (no optimiser) in `folder`, written atomically: a checkpoint to translate with."""
+        tmp = folder.with_name(f".{folder.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        save_model(model, str(tmp / MODEL_FILE))
+        _write_json(tmp / STATE_FILE, {**state, "format": CHECKPOINT_FORMAT, "version": __version__})
+        os.replace(tmp, folder)
+
     def save_best(self, step_folder: Path) -> None:
         """Copy a step folder's weights and state to best/ (atomically)."""
         tmp = self.folder / ".best.tmp"

@@ -90,6 +90,7 @@ class Trainer:
         self.task_updates = {name: 0 for name in self.data}  # optimiser steps on each task's batches
         self.step = 0
         self.elapsed = 0.0  # training seconds over all sessions of this run
+        self.wall = 0.0  # wall-clock seconds of the training loop (validation and checkpoints included)
         self.best_score: float | None = None
         self.best_step = 0
         self.bad_validations = 0
@@ -110,8 +111,8 @@ class Trainer:
                 "vocabs": {lang: v.path.name for lang, v in self.vocabs.items()}}
 
     def state(self) -> Dict[str, Any]:
-        return {**self.description(), "step": self.step, "elapsed": self.elapsed, "best_score": self.best_score,
-                "best_step": self.best_step, "bad_validations": self.bad_validations,
+        return {**self.description(), "step": self.step, "elapsed": self.elapsed, "wall": self.wall,
+                "best_score": self.best_score, "best_step": self.best_step, "bad_validations": self.bad_validations,
                 "validated_step": self.validated_step,
                 "iterators": {name: it.state_dict() for name, it in self.iterators.items()},
                 "task_tokens": self.task_tokens, "task_updates": self.task_updates,
@@ -128,7 +129,7 @@ class Trainer:
                 raise CheckpointError(f"{latest}: the run folder was trained with a different '{key}' config; "
                                       f"use the original settings or a new run folder (hydra.run.dir=...)")
         state = self.checkpoints.restore(latest, self.model, self.optimizer)
-        self.step, self.elapsed = state["step"], state["elapsed"]
+        self.step, self.elapsed, self.wall = state["step"], state["elapsed"], state.get("wall", state["elapsed"])
         self.best_score, self.best_step = state["best_score"], state["best_step"]
         self.bad_validations, self.validated_step = state["bad_validations"], state["validated_step"]
         for name, it_state in state["iterators"].items():
@@ -155,6 +156,8 @@ class Trainer:
             return f"reached trainer.max_epochs={t.max_epochs} (epochs of the main task {self.main})"
         if t.max_minutes and self.elapsed >= t.max_minutes * 60:
             return f"reached trainer.max_minutes={t.max_minutes}"
+        if t.max_wall_minutes and self.wall >= t.max_wall_minutes * 60:
+            return f"reached trainer.max_wall_minutes={t.max_wall_minutes}"
         if t.early_stopping and self.bad_validations >= t.early_stopping:
             return f"no validation gain for trainer.early_stopping={t.early_stopping} validations"
         return None
@@ -168,8 +171,13 @@ class Trainer:
                    disable=None if t.progress and self.rank == 0 else True,
                    bar_format="{l_bar}{bar}| {n:.5g}/{total_fmt} {unit} [{elapsed}<{remaining}{postfix}]"
                    if total else None)
+        clock = time.perf_counter()
         try:
             while True:
+                now = time.perf_counter()
+                self.wall += now - clock
+                clock = now
+                self.keep_snapshots()
                 reason = self.should_stop()
                 if reason:
                     log.info("stopping: %s", reason)
@@ -233,6 +241,14 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip_norm)
         self.optimizer.step()
         return total.item(), tokens
+
+    def keep_snapshots(self) -> None:
+        """Copy the current weights to RUN/snapshots/min_M for every snapshot minute the wall clock has passed."""
+        for minute in self.cfg.trainer.snapshot_minutes:
+            folder = self.run_dir / "snapshots" / f"min_{minute:g}"
+            if self.wall >= minute * 60 and not folder.exists() and self.rank == 0:
+                self.checkpoints.save_snapshot(self.model, self.state(), folder)
+                log.info("snapshot at %.2f wall-clock minutes (step %d): %s", self.wall / 60, self.step, folder)
 
     def _bar_budget(self) -> Tuple[float | None, str]:
         """The progress bar's total and unit: the budget that is set (steps, then minutes, then main-task epochs)."""

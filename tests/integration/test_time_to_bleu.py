@@ -1,0 +1,31 @@
+"""tools/time_to_bleu.py end to end on a toy preset: two points of the wall clock, JSON and PNG."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, TINY_TOY
+
+
+@pytest.mark.slow
+def test_the_tool_keeps_and_scores_models_at_points_of_the_clock(tmp_path):
+    extra = [o for o in TINY_TOY if not o.startswith("experiment=")]
+    command = [sys.executable, str(ROOT / "tools" / "time_to_bleu.py"), "--presets", "toy_reverse", "--minutes",
+               "0.15", "--points", "0.05", "0.15", "--out", str(tmp_path / "runs"), "--json",
+               str(tmp_path / "curves.json"), "--png", str(tmp_path / "curves.png"), *extra,
+               "trainer.validate_every=20"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    curves = json.loads((tmp_path / "curves.json").read_text())
+    points = curves["runs"]["toy_reverse"]["points"]
+    assert [p["minutes"] for p in points] == [0.05, 0.15]
+    assert points[0]["step"] < points[1]["step"] and all(0 <= p["bleu"] <= 100 for p in points)
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    state = json.loads((tmp_path / "runs" / "toy_reverse" / "checkpoints" / "best" / "state.json").read_text())
+    assert state["wall"] >= 0.15 * 60 > state["elapsed"]  # the budget was wall-clock time, validation included
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)  # reuses the run
+    assert again.returncode == 0 and json.loads((tmp_path / "curves.json").read_text())["runs"] == curves["runs"]

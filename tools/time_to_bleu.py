@@ -1,0 +1,119 @@
+#!/usr/bin/env python
+"""BLEU against training time: train presets for M wall-clock minutes, keep the weights at fixed points of that
+clock (validation and checkpoint time count: it is what a user waits for), then score every kept model on the
+test split with beam 5, so scoring never eats the budget. Writes JSON and a PNG with one curve per run.
+
+    SEQ2SEQ_DATA=../shared/data python tools/time_to_bleu.py --presets multi30k_attention multi30k_context \\
+        --minutes 60 --points 5 10 20 30 45 60
+
+JSON: {"runs": {PRESET: {"points": [{"minutes", "bleu", "chrf", "step"}, ...], "command", "seed"}}, "device"}.
+A finished run (results.json) is reused and a killed one resumes, keeping the snapshots it had; one training at a
+time. OpenNMT-py's curve on the same budget (--peers in the issue) is not built yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+import torch
+
+from seq2seq.atomic import write_atomic
+from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
+from seq2seq.evaluation.run import from_checkpoint
+from seq2seq.evaluation.scores import corpus_scores
+from seq2seq.runs.folder import read_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def train(preset: str, run: Path, minutes: float, points: List[float], seed: int, extra: List[str]) -> None:
+    if (run / "results.json").is_file():
+        return
+    marks = ",".join(f"{p:g}" for p in points)
+    subprocess.run([sys.executable, "-m", "seq2seq.cli.train", f"experiment={preset}", f"trainer.seed={seed}",
+                    "trainer.max_minutes=0", "trainer.max_epochs=0", "trainer.max_steps=0",
+                    f"trainer.max_wall_minutes={minutes:g}", f"trainer.snapshot_minutes=[{marks}]",
+                    "trainer.progress=false", *extra, f"hydra.run.dir={run}"], check=True, cwd=ROOT)
+
+
+def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
+    """Beam-5 test scores of every snapshot the run kept (a point the run never reached is left out)."""
+    out = []
+    for minute in points:
+        folder = run / "snapshots" / f"min_{minute:g}"
+        if not folder.is_dir():
+            continue
+        cfg = EvaluateConfig(checkpoint=str(folder), attention_plots=0, decoding=DecodingConfig(strategy=Strategy.beam))
+        systems = next(iter(from_checkpoint(cfg).values()))
+        hyps = systems.hyps[systems.names[0]]
+        scores = corpus_scores(hyps, systems.refs)
+        out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"],
+                    "step": read_checkpoint(folder).state["step"]})
+    return out
+
+
+def plot(runs: Dict[str, Any], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for name, run in runs.items():
+        points = run["points"]
+        axes.plot([p["minutes"] for p in points], [p["bleu"] for p in points], marker="o", label=name)
+    axes.set_xlabel("wall-clock training minutes (validation included)")
+    axes.set_ylabel("test BLEU (beam 5)")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    figure.savefig(tmp, dpi=120)
+    plt.close(figure)
+    tmp.replace(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presets", nargs="+", default=["multi30k_attention", "multi30k_context"])
+    parser.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget of every run")
+    parser.add_argument("--points", type=float, nargs="+", default=[5, 10, 20, 30, 45, 60],
+                        help="wall-clock minutes at which the model is kept and scored")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "time_to_bleu")
+    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "time_to_bleu.json")
+    parser.add_argument("--png", type=Path, default=ROOT / "docs" / "results" / "time_to_bleu.png")
+    parser.add_argument("overrides", nargs="*", help="extra config overrides for every run")
+    args = parser.parse_args()
+    if any(p > args.minutes for p in args.points):
+        parser.error(f"--points {args.points}: every point must be within --minutes {args.minutes:g}")
+    out = args.out.resolve()
+    previous = json.loads(args.json.read_text(encoding="utf-8"))["runs"] if args.json.is_file() else {}
+    runs: Dict[str, Any] = {}
+    for preset in args.presets:
+        run = out / preset
+        train(preset, run, args.minutes, args.points, args.seed, args.overrides)
+        command = (f"python tools/time_to_bleu.py --presets {preset} --minutes {args.minutes:g} --points "
+                   + " ".join(f"{p:g}" for p in args.points) + f" --seed {args.seed}"
+                   + "".join(f" {o}" for o in args.overrides))
+        runs[preset] = {"points": score_snapshots(run, args.points), "seed": args.seed, "command": command}
+        for point in runs[preset]["points"]:
+            print(f"{preset}: {point['minutes']:g} min (step {point['step']}): BLEU {point['bleu']:.2f}", flush=True)
+    runs = {**{k: v for k, v in previous.items() if k not in runs}, **runs}  # other runs of earlier invocations
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({platform.processor() or 'cpu'})"
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.json, json.dumps({"runs": runs, "device": device}, indent=2) + "\n")
+    plot(runs, args.png, f"test_2016_flickr BLEU against training time ({device})")
+    print(f"wrote {args.json} and {args.png}")
+
+
+if __name__ == "__main__":
+    main()
