@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 from hydra.utils import to_absolute_path
-from omegaconf import DictConfig
 
-from seq2seq.cli.common import guarded, run_command, typed
-from seq2seq.config import CONF_DIR, AverageConfig
+from seq2seq.cli.common import command, guarded
+from seq2seq.config import AverageConfig
 from seq2seq.runs.average import average_checkpoints, last_checkpoints
 
 
@@ -22,14 +20,7 @@ def run(average_cfg: AverageConfig) -> None:
     print(f"averaged {len(folders)} checkpoints ({', '.join(f.name for f in folders)}) into {output}")
 
 
-@hydra.main(version_base=None, config_path=CONF_DIR, config_name="average")
-def _main(cfg: DictConfig) -> None:
-    run(typed(cfg, AverageConfig))
-
-
-def main() -> None:
-    run_command("average", run, _main)
-
+main = command("average", AverageConfig, run)
 
 if __name__ == "__main__":
     main()

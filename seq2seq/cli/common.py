@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Tuple, Type, TypeVar
 
+import hydra
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seq2seq.config import SCHEMAS, compose, describe_omegaconf_error, register_configs, to_typed
+from seq2seq.config import CONF_DIR, SCHEMAS, compose, describe_omegaconf_error, register_configs, to_typed
 from seq2seq.errors import UserError
 from seq2seq.runs.folder import RunLock
 
@@ -93,16 +94,25 @@ def claim_run_folder(checked: Tuple[Any, DictConfig] | None) -> Tuple[Path, bool
     return folder, existed
 
 
-def run_command(config_name: str, run: Callable[[Any], Any], hydra_main: Callable[[], None]) -> None:
-    """A command that needs no run folder (translate, evaluate, score, average, serve): the config composed and
-    checked once by `precheck` is run directly, logging warnings to stderr as its Hydra config would; flags such
-    as --help, --cfg or -m go to Hydra's main."""
-    checked = precheck(config_name)
-    if checked is None:
-        hydra_main()
-        return
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="[%(asctime)s][%(levelname)s] %(message)s")
-    run(checked[0])
+def command(config_name: str, schema: Type[T], run: Callable[[T], Any]) -> Callable[[], None]:
+    """The entry point of a command that needs no run folder (translate, evaluate, score, average, serve): the
+    config composed and checked once by `precheck` goes straight to `run`, logging warnings to stderr as the
+    command's Hydra config would; flags such as --help, --cfg or -m go to Hydra's own main."""
+
+    @hydra.main(version_base=None, config_path=CONF_DIR, config_name=config_name)
+    def hydra_main(cfg: DictConfig) -> None:
+        run(typed(cfg, schema))
+
+    def main() -> None:
+        checked = precheck(config_name)
+        if checked is None:
+            hydra_main()
+            return
+        logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
+                            format="[%(asctime)s][%(levelname)s] %(message)s")
+        run(checked[0])
+
+    return main
 
 
 def typed(cfg: DictConfig, schema: Type[T]) -> T:

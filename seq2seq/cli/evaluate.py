@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hydra
-from omegaconf import DictConfig
-
-from seq2seq.cli.common import guarded, run_command, typed
-from seq2seq.config import CONF_DIR, EvaluateConfig
+from seq2seq.cli.common import command, guarded
+from seq2seq.config import EvaluateConfig
 from seq2seq.evaluation.run import run_evaluate
 
 
@@ -14,14 +11,7 @@ def run(evaluate_cfg: EvaluateConfig) -> None:
     guarded(run_evaluate, evaluate_cfg)
 
 
-@hydra.main(version_base=None, config_path=CONF_DIR, config_name="evaluate")
-def _main(cfg: DictConfig) -> None:
-    run(typed(cfg, EvaluateConfig))
-
-
-def main() -> None:
-    run_command("evaluate", run, _main)
-
+main = command("evaluate", EvaluateConfig, run)
 
 if __name__ == "__main__":
     main()

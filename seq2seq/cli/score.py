@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import sys
 
-import hydra
 from hydra.utils import to_absolute_path
-from omegaconf import DictConfig
 
 from seq2seq.api import run_score
-from seq2seq.cli.common import guarded, run_command, typed
-from seq2seq.config import CONF_DIR, ScoreConfig
+from seq2seq.cli.common import command, guarded
+from seq2seq.config import ScoreConfig
 
 
 def run(score_cfg: ScoreConfig) -> None:
@@ -22,14 +20,7 @@ def run(score_cfg: ScoreConfig) -> None:
           f"perplexity {totals['perplexity']:.2f}", file=sys.stderr)
 
 
-@hydra.main(version_base=None, config_path=CONF_DIR, config_name="score")
-def _main(cfg: DictConfig) -> None:
-    run(typed(cfg, ScoreConfig))
-
-
-def main() -> None:
-    run_command("score", run, _main)
-
+main = command("score", ScoreConfig, run)
 
 if __name__ == "__main__":
     main()

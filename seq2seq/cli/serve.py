@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hydra
 from hydra.utils import to_absolute_path
-from omegaconf import DictConfig
 
-from seq2seq.cli.common import guarded, run_command, typed
-from seq2seq.config import CONF_DIR, ServeConfig
+from seq2seq.cli.common import command, guarded
+from seq2seq.config import ServeConfig
 from seq2seq.server import Server
 
 
@@ -24,14 +22,7 @@ def run(serve_cfg: ServeConfig) -> None:
         server.close()
 
 
-@hydra.main(version_base=None, config_path=CONF_DIR, config_name="serve")
-def _main(cfg: DictConfig) -> None:
-    run(typed(cfg, ServeConfig))
-
-
-def main() -> None:
-    run_command("serve", run, _main)
-
+main = command("serve", ServeConfig, run)
 
 if __name__ == "__main__":
     main()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hydra
 from hydra.utils import to_absolute_path
-from omegaconf import DictConfig
 
-from seq2seq.cli.common import guarded, run_command, typed
-from seq2seq.config import CONF_DIR, TranslateConfig
+from seq2seq.cli.common import command, guarded
+from seq2seq.config import TranslateConfig
 from seq2seq.runs.trained import checkpoint_list
 from seq2seq.runs.translate import run_translate
 
@@ -17,14 +15,7 @@ def run(translate_cfg: TranslateConfig) -> None:
     guarded(run_translate, translate_cfg)
 
 
-@hydra.main(version_base=None, config_path=CONF_DIR, config_name="translate")
-def _main(cfg: DictConfig) -> None:
-    run(typed(cfg, TranslateConfig))
-
-
-def main() -> None:
-    run_command("translate", run, _main)
-
+main = command("translate", TranslateConfig, run)
 
 if __name__ == "__main__":
     main()
