@@ -100,6 +100,7 @@ def test_averaging_the_last_checkpoints_of_a_run(trained, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_an_ensemble_of_a_model_with_itself_is_the_model(trained, tmp_path):
     for args in ([], ["decoding=beam", "decoding.beam_size=3"]):
         single = run_cli(["seq2seq-translate", f"checkpoint={trained}", *args], cwd=ROOT, stdin="\n".join(LINES))

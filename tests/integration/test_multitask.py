@@ -90,16 +90,26 @@ def test_toy_multitask_presets_reach_bleu_90_on_every_task(tmp_path, experiment)
         assert trained.task(f"{task.src}-{task.tgt}") is task
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not (DATA / "multi30k").is_dir(), reason="Multi30k not under SEQ2SEQ_DATA")
-@pytest.mark.parametrize("experiment", ["multi30k_one_to_many", "multi30k_many_to_one", "multi30k_many_to_many"])
-def test_multi30k_presets_train_a_few_steps(tmp_path, experiment):
+@pytest.mark.skipif(not (DATA / "multi30k").is_dir() or not (DATA / "tatoeba-fra-eng").is_dir(),
+                    reason="Multi30k and tatoeba-fra-eng not under SEQ2SEQ_DATA")
+@pytest.mark.parametrize("experiment, overrides", [
+    ("multi30k_one_to_many", []),
+    ("multi30k_many_to_one", []),
+    ("multi30k_many_to_many", []),
+    ("multi30k_lowres_many_to_one", ["tasks.0.data.train_lines=0:500", "tasks.1.data.train_lines=5000:5500"]),
+    ("multi30k_lowres_one_to_many", ["tasks.0.data.train_lines=0:500", "tasks.1.data.train_lines=5000:5500"]),
+    ("multi30k_tatoeba_many_to_one", ["+tasks.1.data.train_lines=0:500"]),
+])
+def test_multi30k_presets_train_a_few_steps(tmp_path, experiment, overrides):
+    """Every multi-task preset on its real corpora (a slice of each: the first 1,000 or the given lines)."""
     cfg = train_config([f"experiment={experiment}", f"data.root={DATA}", "data.spm.vocab_size=300",
-                        "data.valid_max_sentences=8", "model.encoder.hidden_size=16",
+                        "data.train_lines=0:1000", "data.valid_max_sentences=8", "model.encoder.hidden_size=16",
                         "model.decoder.hidden_size=32", "model.encoder.embedding_dim=16",
                         "model.decoder.embedding_dim=16", "trainer.batch_tokens=400", "trainer.max_steps=4",
-                        "trainer.validate_every=4", "trainer.progress=false"])
+                        "trainer.validate_every=4", "trainer.progress=false", *overrides])
     trainer = Trainer(cfg, tmp_path)
     trainer.train()
     assert trainer.step == 4 and trainer.best_score is not None
-    assert len(trainer.model.tasks) == len(cfg.tasks) >= 3
+    assert len(trainer.model.tasks) == len(cfg.tasks) >= 2
+    for task in cfg.tasks:  # the valid_max_sentences of a task's own data block wins over the run's
+        assert len(trainer.data[task.name].valid_src) == task.data.get("valid_max_sentences", 8)
