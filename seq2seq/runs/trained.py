@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 
-from seq2seq.config import TaskConfig
+from seq2seq.config import DecodingConfig, TaskConfig
 from seq2seq.decoding import SearchModel, Translator
 from seq2seq.decoding.ensemble import Ensemble
 from seq2seq.errors import CheckpointError, ConfigError, UserError
@@ -62,7 +62,8 @@ def quantized(model: Seq2Seq) -> Seq2Seq:
     return quantize_dynamic(model, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8)
 
 
-def search_model(trained: Sequence[Trained], pair: str | None, quantize: bool = False) -> Tuple[SearchModel, TaskConfig]:
+def search_model(trained: Sequence[Trained], pair: str | None,
+                 quantize: bool = False) -> Tuple[SearchModel, TaskConfig]:
     """What a search decodes with: one model, or an ensemble of several runs with the same vocabularies (refused
     otherwise), for the task `pair` (named in the first run's terms)."""
     first, task = trained[0], trained[0].task(pair)

@@ -1,0 +1,79 @@
+"""Checkpoint averaging: the element-wise mean of several checkpoints' weights, written as a checkpoint folder
+(weights, state, SentencePiece models) that every command loads with checkpoint=DIR."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import List, Sequence
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from seq2seq.errors import CheckpointError, ConfigError
+from seq2seq.runs.checkpoint import MODEL_FILE, STATE_FILE
+from seq2seq.runs.folder import CheckpointInfo, RunFolder, read_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+def last_checkpoints(run: Path, count: int) -> List[Path]:
+    """The `count` newest step folders of a run."""
+    steps = sorted(p for p in RunFolder(run).checkpoints.folder.glob("step_*") if (p / STATE_FILE).is_file())
+    if not steps:
+        raise CheckpointError(f"{run}: no step checkpoints (checkpoints/step_*) to average")
+    if len(steps) < count:
+        raise ConfigError(f"last: {run} keeps only {len(steps)} step checkpoints; use last={len(steps)} or train "
+                          f"with trainer.keep_checkpoints={count} or more")
+    return steps[-count:]
+
+
+def _same_model(first: CheckpointInfo, other: CheckpointInfo) -> None:
+    for key in ("model", "tasks"):
+        if first.state[key] != other.state[key]:
+            raise CheckpointError(f"{other.folder}: its {key} differs from {first.folder}'s; only checkpoints of one "
+                                  "model can be averaged")
+    for lang in first.vocab_files:
+        if lang not in other.vocab_files or \
+                first.vocab_path(lang).read_bytes() != other.vocab_path(lang).read_bytes():
+            raise CheckpointError(f"{other.folder}: its SentencePiece model for {lang!r} differs from "
+                                  f"{first.folder}'s; only checkpoints with one vocabulary can be averaged")
+
+
+def average_checkpoints(folders: Sequence[Path], output: Path) -> Path:
+    """Write the mean of the checkpoints' weights to `output` (atomically) and return it."""
+    infos = [read_checkpoint(folder) for folder in folders]
+    for other in infos[1:]:
+        _same_model(infos[0], other)
+    total: dict = {}
+    for info in infos:
+        try:
+            tensors = load_file(str(info.folder / MODEL_FILE))
+        except (SafetensorError, OSError) as err:
+            raise CheckpointError(f"{info.folder / MODEL_FILE}: corrupt or truncated weights file ({err})") from None
+        for name, tensor in tensors.items():
+            total[name] = total.get(name, 0) + tensor.double()
+    averaged = {name: (value / len(infos)).to(torch.float32).contiguous() for name, value in total.items()}
+    tmp = output.with_name(f".{output.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        save_file(averaged, str(tmp / MODEL_FILE))
+        state = {**infos[0].state, "averaged_from": [str(info.folder) for info in infos],
+                 "step": max(int(info.state.get("step", 0)) for info in infos)}
+        state.pop("optimizer", None)
+        (tmp / STATE_FILE).write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+        for lang in sorted(infos[0].vocab_files):  # the folder is self-contained: it carries its vocabularies
+            shutil.copyfile(infos[0].vocab_path(lang), tmp / infos[0].vocab_files[lang])
+        if output.exists():
+            shutil.rmtree(output)
+        os.replace(tmp, output)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(f"{output}: could not write the averaged checkpoint ({err.strerror or err})") from None
+    log.info("averaged %d checkpoints into %s", len(infos), output)
+    return output
