@@ -5,7 +5,11 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-python -m pip wheel --no-deps -q -w "$work/dist" "$repo"
+# build from a copy of the files git would commit (tracked, or untracked and not ignored): a stale build/ folder
+# or an ignored file must not make a broken package look whole
+mkdir "$work/src"
+git -C "$repo" ls-files -co --exclude-standard -z | tar -C "$repo" --null -T - -cf - | tar -C "$work/src" -xf -
+python -m pip wheel --no-deps -q -w "$work/dist" "$work/src"
 python -m venv "$work/venv"
 "$work/venv/bin/pip" install -q torch==2.13.0 "$work"/dist/seq2seq-*.whl
 cd "$work"
