@@ -8,35 +8,29 @@ from typing import Any, Sequence, Type, TypeVar
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from seq2seq.config.commands import AverageConfig, EvaluateConfig, ScoreConfig, ServeConfig, TranslateConfig
 from seq2seq.config.schema import (
     AttentionType,
-    AverageConfig,
     Bridge,
     Cell,
     DataConfig,
     DecoderConfig,
     DecodingConfig,
     EncoderConfig,
-    EvaluateConfig,
     InitConfig,
     ModelConfig,
     Precision,
     Schedule,
-    ScoreConfig,
     SentencePieceConfig,
-    ServeConfig,
     SpmType,
     Strategy,
     TaskConfig,
     TaskSampling,
     ToyConfig,
-    TrainConfig,
     TrainerConfig,
-    TranslateConfig,
     WordVectorsConfig,
-    describe_omegaconf_error,
-    task_data,
 )
+from seq2seq.config.train import TrainConfig, describe_omegaconf_error, task_data
 from seq2seq.errors import ConfigError
 
 __all__ = [

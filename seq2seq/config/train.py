@@ -1,0 +1,70 @@
+"""The typed config of a training run (every group together, with the checks across groups) and the merge of a
+task's own data block over the run's data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from seq2seq.config.schema import (
+    DataConfig,
+    DecodingConfig,
+    ModelConfig,
+    TaskConfig,
+    TrainerConfig,
+    check,
+)
+from seq2seq.errors import ConfigError
+
+
+@dataclass
+class TrainConfig:
+    name: str = "run"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tasks: List[TaskConfig] = field(default_factory=list)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)  # for the final test-set translation
+
+    def __post_init__(self) -> None:
+        check(len(self.tasks) > 0, "tasks", "at least one task is needed (task=single)")
+        names = [t.name for t in self.tasks]
+        check(len(set(names)) == len(names), "tasks", f"task names must be unique, got {names}")
+        check(self.trainer.select_on in ("main", "mean") or self.trainer.select_on in names, "trainer.select_on",
+              f"must be 'main', 'mean' or one of the tasks {names}, got {self.trainer.select_on!r}")
+        check(not self.trainer.main_task or self.trainer.main_task in names, "trainer.main_task",
+              f"must be one of the tasks {names}, got {self.trainer.main_task!r}")
+        for task in self.tasks:
+            task_data(self.data, task)
+
+    @property
+    def main_task(self) -> str:
+        return self.trainer.main_task or self.tasks[0].name
+
+
+def task_data(data: DataConfig, task: TaskConfig) -> DataConfig:
+    """The data config of one task: its `data` block merged over the run's `data` (checked like the group)."""
+    if not task.data:
+        return data
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(data), task.data)
+        obj = OmegaConf.to_object(merged)
+    except ConfigError as err:
+        raise ConfigError(f"tasks[{task.name}].{err}") from None
+    except OmegaConfBaseException as err:
+        raise ConfigError(f"tasks[{task.name}].data.{describe_omegaconf_error(err)}") from None
+    assert isinstance(obj, DataConfig)
+    return obj
+
+
+def describe_omegaconf_error(err: Exception) -> str:
+    """One line: the full key and what went wrong (OmegaConf's messages span several lines)."""
+    key = getattr(err, "full_key", None)
+    msg = getattr(err, "msg", None) or str(err)
+    first = " ".join(msg.strip().splitlines()[0].split())
+    if "missing mandatory value" in first.lower() and key:
+        return f"{key}: a value is required (give {key}=...)"
+    return f"{key}: {first}" if key else first
