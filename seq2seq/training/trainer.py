@@ -13,7 +13,7 @@ import random
 import signal
 import time
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 import torch
 from tqdm import tqdm
@@ -257,12 +257,14 @@ class Trainer:
             return t.max_steps, "step"
         if t.max_minutes:
             return t.max_minutes, "min"
+        if t.max_wall_minutes:
+            return t.max_wall_minutes, "wall min"
         if t.max_epochs:
             return t.max_epochs, "epoch"
         return None, "step"
 
     def _bar_position(self, unit: str) -> float:
-        return {"step": self.step, "min": self.elapsed / 60,
+        return {"step": self.step, "min": self.elapsed / 60, "wall min": self.wall / 60,
                 "epoch": self.iterators[self.main].epochs_done()}[unit]
 
     def budget_text(self) -> str:
@@ -272,6 +274,8 @@ class Trainer:
         if t.max_steps:
             parts.append(f"step {self.step}/{t.max_steps}")
         parts.append(f"{self.elapsed / 60:.1f}" + (f"/{t.max_minutes:g}" if t.max_minutes else "") + " min")
+        if t.max_wall_minutes:
+            parts.append(f"{self.wall / 60:.1f}/{t.max_wall_minutes:g} wall min")
         return " | ".join(parts)
 
     def _log_window(self, window: Dict[str, Any], bar: tqdm) -> None:
@@ -385,7 +389,7 @@ def open_tensorboard(run_dir: Path):
     return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
 
-def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> list:
+def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> List[float]:
     """How often each task trains, in the order of `data`: its mixing ratio, or its training pairs ** (1 / T)."""
     t = cfg.trainer
     if t.finetune_from:  # the other tasks stay in the model (and are validated) but are not trained
