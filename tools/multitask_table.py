@@ -19,19 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
 from seq2seq.atomic import write_atomic
-from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
-from seq2seq.evaluation.run import from_checkpoint
-from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.evaluation.significance import paired_p_value
 from seq2seq.runs.folder import read_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
+from trainings import ROOT, test_scores, train_once
+
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
     "multi30k_lowres_many_to_one": ("multi30k_lowres_de_en", "de-en", None),
@@ -42,23 +39,12 @@ ROWS = {
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
 
 
-def train(preset: str, seed: int, run: Path, extra: List[str]) -> None:
-    """Train the run unless it has finished (its results.json exists); an unfinished one resumes."""
-    if (run / "results.json").is_file():
-        return
-    print(f"training {preset} seed {seed} into {run}", flush=True)
-    subprocess.run([sys.executable, "-m", "seq2seq.cli.train", f"experiment={preset}", f"trainer.seed={seed}",
-                    "trainer.progress=false", *extra, f"hydra.run.dir={run}"], check=True, cwd=ROOT)
-
-
 def measure(run: Path, task: str) -> Dict[str, Any]:
     """Beam-5 test translations of the main task by the run's best checkpoint, and what training cost."""
-    cfg = EvaluateConfig(checkpoint=str(run), pair=task, attention_plots=0,
-                         decoding=DecodingConfig(strategy=Strategy.beam))
-    systems = from_checkpoint(cfg)[task]
+    hyps, refs, scores = test_scores(run, task)
     best = read_checkpoint(run).state
     results = json.loads((run / "results.json").read_text(encoding="utf-8"))
-    return {"hyps": systems.hyps[task], "refs": systems.refs, **corpus_scores(systems.hyps[task], systems.refs),
+    return {"hyps": hyps, "refs": refs, **scores,
             "updates": best.get("task_updates", {}).get(task, best["step"]), "best_step": best["step"],
             "minutes": round(results["training_seconds"] / 60, 1),
             "train_pairs": results["tasks"][task].get("train_pairs")}
@@ -69,12 +55,12 @@ def row_of(preset: str, seeds: List[int], out: Path, extra: List[str]) -> Dict[s
     multi, single = [], []
     for seed in seeds:
         multi_run, single_run = out / preset / f"seed{seed}", out / baseline / f"seed{seed}"
-        train(baseline, seed, single_run, extra)
+        train_once(baseline, seed, single_run, extra)
         if parent is not None:  # a fine-tuning row starts from the same seed's run of the preset it tunes
-            train(parent, seed, out / parent / f"seed{seed}", extra)
-            train(preset, seed, multi_run, [*extra, f"trainer.finetune_from={out / parent / f'seed{seed}'}"])
+            train_once(parent, seed, out / parent / f"seed{seed}", extra)
+            train_once(preset, seed, multi_run, [*extra, f"trainer.finetune_from={out / parent / f'seed{seed}'}"])
         else:
-            train(preset, seed, multi_run, extra)
+            train_once(preset, seed, multi_run, extra)
         multi.append(measure(multi_run, task))
         single.append(measure(single_run, task))
         if multi[-1]["refs"] != single[-1]["refs"]:

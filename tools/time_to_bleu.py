@@ -16,30 +16,22 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
 import torch
 
 from seq2seq.atomic import write_atomic
-from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
-from seq2seq.evaluation.run import from_checkpoint
-from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.runs.folder import read_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
+from trainings import ROOT, test_scores, train_once
 
 
 def train(preset: str, run: Path, minutes: float, points: List[float], seed: int, extra: List[str]) -> None:
-    if (run / "results.json").is_file():
-        return
     marks = ",".join(f"{p:g}" for p in points)
-    subprocess.run([sys.executable, "-m", "seq2seq.cli.train", f"experiment={preset}", f"trainer.seed={seed}",
-                    "trainer.max_minutes=0", "trainer.max_epochs=0", "trainer.max_steps=0",
-                    f"trainer.max_wall_minutes={minutes:g}", f"trainer.snapshot_minutes=[{marks}]",
-                    "trainer.progress=false", *extra, f"hydra.run.dir={run}"], check=True, cwd=ROOT)
+    train_once(preset, seed, run, ["trainer.max_minutes=0", "trainer.max_epochs=0", "trainer.max_steps=0",
+                                   f"trainer.max_wall_minutes={minutes:g}", f"trainer.snapshot_minutes=[{marks}]",
+                                   *extra])
 
 
 def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
@@ -49,10 +41,7 @@ def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
         folder = run / "snapshots" / f"min_{minute:g}"
         if not folder.is_dir():
             continue
-        cfg = EvaluateConfig(checkpoint=str(folder), attention_plots=0, decoding=DecodingConfig(strategy=Strategy.beam))
-        systems = next(iter(from_checkpoint(cfg).values()))
-        hyps = systems.hyps[systems.names[0]]
-        scores = corpus_scores(hyps, systems.refs)
+        _, _, scores = test_scores(folder)
         out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"],
                     "step": read_checkpoint(folder).state["step"]})
     return out

@@ -1,0 +1,34 @@
+"""What the experiment tools share: a preset trained into a run folder through the real command, one training at a
+time; a finished run (results.json) is reused and a killed one resumes from its last checkpoint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
+from seq2seq.evaluation.run import from_checkpoint
+from seq2seq.evaluation.scores import corpus_scores
+from seq2seq.runs.folder import RunFolder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def train_once(preset: str, seed: int, run: Path, overrides: Sequence[str] = ()) -> None:
+    if RunFolder(run).results.is_file():
+        return
+    print(f"training {preset} seed {seed} into {run}", flush=True)
+    subprocess.run([sys.executable, "-m", "seq2seq.cli.train", f"experiment={preset}", f"trainer.seed={seed}",
+                    "trainer.progress=false", *overrides, f"hydra.run.dir={run}"], check=True, cwd=ROOT)
+
+
+def test_scores(checkpoint: Path, pair: str | None = None) -> Tuple[List[str], List[str], Dict[str, Any]]:
+    """Beam-5 translations of a task's test split by a run's best checkpoint (or a checkpoint folder), the
+    references and the scores, through the path of `seq2seq-evaluate checkpoint=... decoding=beam`."""
+    cfg = EvaluateConfig(checkpoint=str(checkpoint), pair=pair, attention_plots=0,
+                         decoding=DecodingConfig(strategy=Strategy.beam))
+    systems = next(iter(from_checkpoint(cfg).values()))
+    hyps = systems.hyps[systems.names[0]]
+    return hyps, systems.refs, corpus_scores(hyps, systems.refs)
