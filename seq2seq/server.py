@@ -177,7 +177,9 @@ def make_handler(cfg: ServeConfig, model: Model, batcher: Batcher):
             except ValueError:
                 return self._send(411, {"error": "a Content-Length header is required"})
             if length > cfg.max_body_bytes:
-                self.close_connection = True  # the unread body would be taken for the next request
+                self.close_connection = True
+                if length <= 4 * cfg.max_body_bytes:  # read it away, so that the client gets this answer, not EPIPE
+                    self.rfile.read(length)
                 return self._send(413, {"error": f"the body has {length} bytes; the limit is "
                                                  f"max_body_bytes={cfg.max_body_bytes}"})
             body = self.rfile.read(length)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import sys
@@ -85,8 +86,17 @@ def test_unknown_paths_and_oversized_bodies(server):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(server.url + "/nope", timeout=10)
     assert err.value.code == 404
-    status, answer = post(server.url, b"x" * 1_000_001)
+    status, answer = post(server.url, b"x" * 1_000_001)  # read away by the server, then refused
     assert status == 413 and "max_body_bytes" in answer["error"]
+    host, port = server.http.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=30)  # a huge body announced, never sent
+    connection.putrequest("POST", "/translate")
+    connection.putheader("Content-Length", str(10**9))
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413 and "max_body_bytes" in json.loads(response.read())["error"]
+    connection.close()
+    assert post(server.url, {"text": ["a b"]})[0] == 200
 
 
 def test_the_command_serves_until_stopped(trained):

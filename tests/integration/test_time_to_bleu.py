@@ -25,8 +25,7 @@ def test_the_tool_keeps_and_scores_models_at_points_of_the_clock(tmp_path):
     assert [p["minutes"] for p in points] == [0.05, 0.15]
     assert points[0]["step"] < points[1]["step"] and all(0 <= p["bleu"] <= 100 for p in points)
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    checkpoints = tmp_path / "runs" / "toy_reverse" / "checkpoints"
-    last = json.loads((checkpoints / (checkpoints / "latest").read_text().strip() / "state.json").read_text())
-    assert last["wall"] >= 0.15 * 60 and last["wall"] > last["elapsed"]  # wall-clock budget, validation included
+    snapshot = json.loads((tmp_path / "runs" / "toy_reverse" / "snapshots" / "min_0.15" / "state.json").read_text())
+    assert snapshot["wall"] >= 0.15 * 60 and snapshot["wall"] > snapshot["elapsed"]  # validation time counts
     again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)  # reuses the run
     assert again.returncode == 0 and json.loads((tmp_path / "curves.json").read_text())["runs"] == curves["runs"]
