@@ -42,9 +42,9 @@ def describe_composition_error(err: BaseException) -> str:
     return head
 
 
+HELD_LOCKS: list = []  # the run-folder lock of this process, held until it ends
 # seq2seq-translate / -evaluate / -score / -serve pick a multi-task run's task with pair=; `task` is the training
 # config group, so Hydra's own message for task=NAME (try +task=NAME) would lead nowhere
-HELD_LOCKS: list = []
 TASK_KEY_HINT = "task: this command picks the task of a multi-task run with pair=NAME (its name or SRC-TGT)"
 
 
