@@ -88,11 +88,13 @@ def row_of(preset: str, seeds: List[int], out: Path, extra: List[str]) -> Dict[s
 
 def markdown(rows: List[Dict[str, Any]], command: str) -> str:
     def mean_sd(values: List[float]) -> str:
-        sd = statistics.stdev(values) if len(values) > 1 else 0.0
-        return f"{statistics.mean(values):.2f} ± {sd:.2f}"
+        if len(values) == 1:
+            return f"{values[0]:.2f}"
+        return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
     lines = [f"From `{command}`; test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation "
-             "BLEU; mean ± standard deviation over seeds.", "",
+             "BLEU; mean ± standard deviation over seeds (one seed: its score). Minutes: training time as the trainer "
+             "counts it (validation excluded) on this 2-core machine.", "",
              "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
              "| main-task updates multi / single | minutes multi / single |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
