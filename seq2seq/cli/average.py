@@ -8,10 +8,11 @@ from hydra.utils import to_absolute_path
 
 from seq2seq.cli.common import command, guarded
 from seq2seq.config import AverageConfig
-from seq2seq.runs.average import average_checkpoints, last_checkpoints
 
 
 def run(average_cfg: AverageConfig) -> None:
+    from seq2seq.runs.average import average_checkpoints, last_checkpoints  # torch: once the config is good
+
     if average_cfg.checkpoint is not None:
         folders = guarded(last_checkpoints, Path(to_absolute_path(average_cfg.checkpoint)), average_cfg.last)
     else:

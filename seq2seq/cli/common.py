@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seq2seq.config import CONF_DIR, SCHEMAS, compose, describe_omegaconf_error, register_configs, to_typed
 from seq2seq.errors import UserError
-from seq2seq.runs.folder import RunLock
+from seq2seq.runs.lock import RunLock
 
 T = TypeVar("T")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from seq2seq.cli.common import command, guarded
 from seq2seq.config import EvaluateConfig
-from seq2seq.evaluation.run import run_evaluate
 
 
 def run(evaluate_cfg: EvaluateConfig) -> None:
+    from seq2seq.evaluation.run import run_evaluate  # torch: only once the config is known to be good
+
     guarded(run_evaluate, evaluate_cfg)
 
 

@@ -6,12 +6,13 @@ import sys
 
 from hydra.utils import to_absolute_path
 
-from seq2seq.api import run_score
 from seq2seq.cli.common import command, guarded
 from seq2seq.config import ScoreConfig
 
 
 def run(score_cfg: ScoreConfig) -> None:
+    from seq2seq.api import run_score  # torch: only once the config is known to be good
+
     for key in ("checkpoint", "input", "reference", "json"):
         if getattr(score_cfg, key):
             setattr(score_cfg, key, to_absolute_path(getattr(score_cfg, key)))

@@ -6,10 +6,11 @@ from hydra.utils import to_absolute_path
 
 from seq2seq.cli.common import command, guarded
 from seq2seq.config import ServeConfig
-from seq2seq.server import Server
 
 
 def run(serve_cfg: ServeConfig) -> None:
+    from seq2seq.server import Server  # torch: only once the config is known to be good
+
     serve_cfg.checkpoint = to_absolute_path(serve_cfg.checkpoint)
     server = guarded(Server, serve_cfg)
     print(f"serving {server.model.task.name} on {server.url} (POST /translate, GET /health); Ctrl-C stops",

@@ -14,7 +14,6 @@ from omegaconf import DictConfig
 from seq2seq.cli.common import claim_run_folder, fail, one_line, precheck, typed
 from seq2seq.config import CONF_DIR, TrainConfig
 from seq2seq.errors import UserError
-from seq2seq.training.run import run_train
 
 CLAIMED: Tuple[Path, bool] | None = None  # the run folder this process locked, and whether it existed before
 
@@ -24,6 +23,8 @@ def _main(cfg: DictConfig) -> None:
     train_cfg = typed(cfg, TrainConfig)
     train_cfg.data.root = to_absolute_path(train_cfg.data.root)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    from seq2seq.training.run import run_train  # torch: only once the config is known to be good
+
     try:
         results = run_train(train_cfg, run_dir)
     except (UserError, OSError) as err:

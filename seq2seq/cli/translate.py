@@ -6,11 +6,12 @@ from hydra.utils import to_absolute_path
 
 from seq2seq.cli.common import command, guarded
 from seq2seq.config import TranslateConfig
-from seq2seq.runs.trained import checkpoint_list
-from seq2seq.runs.translate import run_translate
 
 
 def run(translate_cfg: TranslateConfig) -> None:
+    from seq2seq.runs.trained import checkpoint_list  # torch: only once the config is known to be good
+    from seq2seq.runs.translate import run_translate
+
     translate_cfg.checkpoint = [to_absolute_path(c) for c in guarded(checkpoint_list, translate_cfg.checkpoint)]
     guarded(run_translate, translate_cfg)
 
