@@ -110,11 +110,25 @@ class Batcher:
             for job in batch:
                 job.result.set_exception(err)
             return
+        decoding = batch[0].decoding
+        if decoding.n_best == 1:
+            start = 0
+            for job in batch:
+                job.result.set_result(out[start:start + len(job.lines)])
+                start += len(job.lines)
+            return
+        # n-best lines are `INDEX<sep>text<sep>score` (an empty input line has one): split them by INDEX and
+        # number each job's lines from 0, as if it had been translated alone
+        sep = "\t" if decoding.output_scores else " ||| "
+        by_index: dict = {}
+        for line in out:
+            index, rest = line.split(sep, 1)
+            by_index.setdefault(int(index), []).append(rest)
         start = 0
         for job in batch:
-            per_line = batch[0].decoding.n_best
-            job.result.set_result(out[start:start + len(job.lines) * per_line])
-            start += len(job.lines) * per_line
+            job.result.set_result([f"{i}{sep}{rest}" for i in range(len(job.lines))
+                                   for rest in by_index.get(start + i, [])])
+            start += len(job.lines)
 
 
 def parse_request(body: bytes, cfg: ServeConfig, model: Model) -> Tuple[List[str], DecodingConfig]:

@@ -45,10 +45,12 @@ def server(trained):
 def test_translations_equal_the_api_and_health_answers(server, trained):
     status, answer = post(server.url, {"text": ["a b c", "", "d e"]})
     assert status == 200 and answer["translations"] == seq2seq.load(trained).translate(["a b c", "", "d e"])
-    status, answer = post(server.url, {"text": ["a b c"], "strategy": "beam", "beam_size": 3, "n_best": 2})
-    assert status == 200
-    assert answer["translations"] == seq2seq.load(trained).translate(["a b c"], strategy="beam", beam_size=3,
-                                                                     n_best=2)
+    for options in ({"n_best": 2}, {"n_best": 3, "output_scores": True}):
+        lines = ["a b c", "", "d e"]  # an empty line has one n-best line, not n_best
+        status, answer = post(server.url, {"text": lines, "strategy": "beam", "beam_size": 3, **options})
+        assert status == 200
+        assert answer["translations"] == seq2seq.load(trained).translate(lines, strategy="beam", beam_size=3,
+                                                                         **options)
     with urllib.request.urlopen(server.url + "/health", timeout=10) as response:
         assert response.status == 200 and json.loads(response.read())["status"] == "ok"
 
@@ -62,6 +64,12 @@ def test_concurrent_clients_are_batched_and_each_gets_its_own_lines(server, trai
     for lines, (status, answer) in zip(requests, answers):
         assert status == 200 and answer["translations"] == model.translate(lines)
     assert server.batcher.batches - before < len(requests)  # some requests shared a batch
+    beams = [[f"{chr(97 + i)} b", "", "c a"][: 1 + i % 3] for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:  # n-best requests batched together keep their own numbering
+        answers = list(pool.map(lambda lines: post(server.url, {"text": lines, "strategy": "beam", "n_best": 2}),
+                                beams))
+    for lines, (status, answer) in zip(beams, answers):
+        assert status == 200 and answer["translations"] == model.translate(lines, strategy="beam", n_best=2)
 
 
 @pytest.mark.parametrize("body, status, needle", [
