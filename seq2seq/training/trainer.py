@@ -84,7 +84,8 @@ class Trainer:
         self.main = cfg.main_task
         self.sampler = TaskSampler(list(self.data), task_weights(cfg, self.data), cfg.trainer.seed)
         if len(self.data) > 1:
-            log.info("task sampling (%s): %s", cfg.trainer.task_sampling.value,
+            log.info("task sampling (%s): %s", "fine-tuning: the main task alone" if cfg.trainer.finetune_from
+                     else cfg.trainer.task_sampling.value,
                      ", ".join(f"{n} {p:.3f}" for n, p in zip(self.sampler.names, self.sampler.probabilities)))
         self.task_tokens = {name: 0 for name in self.data}  # target tokens trained per task, over all sessions
         self.task_updates = {name: 0 for name in self.data}  # optimiser steps on each task's batches
