@@ -11,12 +11,17 @@ seed whose multi-task BLEU is the median.
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one --seeds 1 2 3
 
-A table can grow over several invocations: runs live in --out (default runs/multitask/PRESET/seedN).
+A table grows over several invocations, and sessions: runs live in --out (default runs/multitask/PRESET/seedN),
+and every measured run leaves a record (its test translations and numbers, docs/results/multitask/PRESET/
+seedN.json.gz, committed) from which a later invocation builds the row without the run folder. Delete a record to
+measure its run again.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
 import json
 import statistics
 import sys
@@ -24,6 +29,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from seq2seq.atomic import write_atomic
+from seq2seq.config import TrainConfig, compose, task_data, to_typed
+from seq2seq.data.corpus import read_split
 from seq2seq.evaluation.significance import paired_p_value
 from seq2seq.runs.folder import read_checkpoint
 
@@ -44,30 +51,54 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
     hyps, refs, scores = test_scores(run, task)
     best = read_checkpoint(run).state
     results = json.loads((run / "results.json").read_text(encoding="utf-8"))
-    return {"hyps": hyps, "refs": refs, **scores,
+    return {"hyps": hyps, "test_sha256": text_hash(refs), "bleu": scores["bleu"], "chrf": scores["chrf"],
             "updates": best.get("task_updates", {}).get(task, best["step"]), "best_step": best["step"],
             "minutes": round(results["training_seconds"] / 60, 1),
             "train_pairs": results["tasks"][task].get("train_pairs")}
 
 
-def row_of(preset: str, seeds: List[int], out: Path, extra: List[str]) -> Dict[str, Any]:
+def text_hash(lines: List[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def record(preset: str, seed: int, task: str, out: Path, records: Path, overrides: List[str]) -> Dict[str, Any]:
+    """One run's test translations and numbers: from its committed record (so a table grows over sessions whose
+    run folders are gone), else trained if need be, measured and recorded."""
+    path = records / preset / f"seed{seed}.json.gz"
+    if path.is_file():
+        return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    run = out / preset / f"seed{seed}"
+    train_once(preset, seed, run, overrides)
+    measured = measure(run, task)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, gzip.compress(json.dumps(measured).encode("utf-8"), mtime=0))
+    return measured
+
+
+def references(preset: str, task: str) -> List[str]:
+    """The main task's test references, read from the data root as the preset names them."""
+    cfg = to_typed(compose("train", [f"experiment={preset}"]), TrainConfig)
+    spec = next(t for t in cfg.tasks if t.name == task)
+    data = task_data(cfg.data, spec)
+    return read_split(data, spec, data.test, ROOT)[1]
+
+
+def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[str]) -> Dict[str, Any]:
     baseline, task, parent = ROWS[preset]
     multi, single = [], []
     for seed in seeds:
-        multi_run, single_run = out / preset / f"seed{seed}", out / baseline / f"seed{seed}"
-        train_once(baseline, seed, single_run, extra)
+        single.append(record(baseline, seed, task, out, records, extra))
+        overrides = extra
         if parent is not None:  # a fine-tuning row starts from the same seed's run of the preset it tunes
             train_once(parent, seed, out / parent / f"seed{seed}", extra)
-            train_once(preset, seed, multi_run, [*extra, f"trainer.finetune_from={out / parent / f'seed{seed}'}"])
-        else:
-            train_once(preset, seed, multi_run, extra)
-        multi.append(measure(multi_run, task))
-        single.append(measure(single_run, task))
-        if multi[-1]["refs"] != single[-1]["refs"]:
-            sys.exit(f"{preset}: {multi_run} and {single_run} read different test sets; use one data root")
+            overrides = [*extra, f"trainer.finetune_from={out / parent / f'seed{seed}'}"]
+        multi.append(record(preset, seed, task, out, records, overrides))
+    refs = references(baseline, task)
+    if {r["test_sha256"] for r in multi + single} != {text_hash(refs)}:
+        sys.exit(f"{preset}: its runs were not all scored on the test set under this data root")
     bleu = [m["bleu"] for m in multi]
     median = sorted(range(len(seeds)), key=lambda i: bleu[i])[len(seeds) // 2]
-    p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], multi[median]["refs"])
+    p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], refs)
 
     def spread(values: List[float]) -> float:
         return round(statistics.stdev(values), 2) if len(values) > 1 else 0.0
@@ -123,11 +154,14 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "multitask")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "multitask.json")
+    parser.add_argument("--records", type=Path, default=ROOT / "docs" / "results" / "multitask",
+                        help="one record per run (test translations and numbers), committed so that a later "
+                             "invocation needs neither the run folder nor to train it again")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
     out = args.out.resolve()
-    rows = [row_of(preset, args.seeds, out, args.overrides) for preset in args.presets]
+    rows = [row_of(preset, args.seeds, out, args.records.resolve(), args.overrides) for preset in args.presets]
     # rows of other presets already in the JSON (earlier invocations) are kept
     previous = json.loads(args.json.read_text(encoding="utf-8"))["rows"] if args.json.is_file() else []
     rows += [r for r in previous if r["preset"] not in args.presets]
