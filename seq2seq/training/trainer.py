@@ -6,7 +6,6 @@ so starting the same command on the same run folder continues exactly where the 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -30,6 +29,7 @@ from seq2seq.runs.checkpoint import Checkpoints, load_weights, read_state
 from seq2seq.runs.device import pick_device
 from seq2seq.text import Vocab
 from seq2seq.training import distributed, transfer
+from seq2seq.training.metrics import MetricsLog
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ class Trainer:
         self.bad_validations = 0
         self.validated_step = -1
         self.interrupted: str | None = None
-        self.metrics_path = run_dir / "metrics.jsonl"
-        self.tensorboard = open_tensorboard(run_dir) if cfg.trainer.tensorboard and self.rank == 0 else None
+        self.metrics = MetricsLog(run_dir, cfg.trainer.tensorboard) if self.rank == 0 else None
         counts = self.model.parameter_counts()
         log.info("model: %s parameters (encoders %s, decoders %s)", f"{counts['total']:,}", counts["encoders"],
                  counts["decoders"])
@@ -213,8 +212,8 @@ class Trainer:
                 log.info("replica weight checksums %s: %s", sums, "identical" if len(set(sums)) == 1 else "DIFFER")
         finally:
             bar.close()
-            if self.tensorboard is not None:
-                self.tensorboard.close()
+            if self.metrics is not None:
+                self.metrics.close()
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
 
@@ -296,20 +295,8 @@ class Trainer:
                       "lr": lr, "epochs": epochs, "task_tokens": dict(self.task_tokens)})
 
     def _record(self, entry: Dict[str, Any]) -> None:
-        if self.rank > 0:
-            return
-        entry = {"step": self.step, "elapsed": round(self.elapsed, 3), "time": time.time(), **entry}
-        with open(self.metrics_path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry) + "\n")
-        if self.tensorboard is not None:
-            if entry["kind"] == "train":
-                scalars = {f"train/loss/{task}": v for task, v in entry["loss"].items()}
-                scalars.update({"train/tokens_per_s": entry["tokens_per_s"], "train/lr": entry["lr"]})
-            else:
-                scalars = {f"valid/{key}/{entry['task']}": entry[key] for key in ("loss", "ppl", "bleu")}
-            for tag, value in scalars.items():
-                self.tensorboard.add_scalar(tag, value, self.step)
-            self.tensorboard.flush()
+        if self.metrics is not None:
+            self.metrics.record(self.step, self.elapsed, entry)
 
     def _install_signal_handlers(self):
         previous = {}
@@ -378,16 +365,6 @@ class Trainer:
         hyps = translator.translate_lines(data.valid_src)
         bleu = corpus_scores(hyps, data.valid_ref)["bleu"]
         return {"loss": loss, "ppl": math.exp(min(loss, 50)), "bleu": float(bleu)}
-
-
-def open_tensorboard(run_dir: Path):
-    """A TensorBoard writer for RUN/tensorboard (the optional `tensorboard` package)."""
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        raise ConfigError("trainer.tensorboard: needs the tensorboard package; pip install 'seq2seq[tensorboard]' "
-                          "or set trainer.tensorboard=false") from None
-    return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
 
 def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> List[float]:
