@@ -50,7 +50,11 @@ class Model:
     def translate(self, lines: Sequence[str], strategy: str = "greedy", **options: Any) -> List[str]:
         """The output lines seq2seq-translate prints for `lines` with `decoding=STRATEGY decoding.KEY=VALUE...`
         (one per input line; `INDEX ||| text ||| score` lines with n_best > 1)."""
-        translator = make_translator(self.trained, self.task, self.decoding(strategy, **options), self.device)
+        return self.translate_with(lines, self.decoding(strategy, **options))
+
+    def translate_with(self, lines: Sequence[str], decoding: DecodingConfig) -> List[str]:
+        """`translate` with a DecodingConfig already made (and checked)."""
+        translator = make_translator(self.trained, self.task, decoding, self.device)
         return list(translator.format(list(lines), 0))
 
     @torch.no_grad()

@@ -101,9 +101,7 @@ class Batcher:
     def _translate(self, batch: List[Job]) -> None:
         lines = [line for job in batch for line in job.lines]
         try:
-            options = {k: v for k, v in asdict(batch[0].decoding).items() if k != "strategy"}
-            options["strategy"] = batch[0].decoding.strategy.value
-            out = self.model.translate(lines, **options)
+            out = self.model.translate_with(lines, batch[0].decoding)
             self.batches += 1
         except Exception as err:  # the job's request answers 500; the server stays up
             log.exception("translation failed")
@@ -219,8 +217,6 @@ class Server:
     def __init__(self, cfg: ServeConfig):
         self.cfg = cfg
         self.model = load(cfg.checkpoint, pair=cfg.pair, device=cfg.device, threads=cfg.threads)
-        self.model.decoding(cfg.decoding.strategy.value, **{k: v for k, v in asdict(cfg.decoding).items()
-                                                              if k != "strategy"})
         self.batcher = Batcher(self.model, cfg.batch_lines, cfg.batch_wait_ms)
         try:
             self.http = ThreadingHTTPServer((cfg.host, cfg.port), make_handler(cfg, self.model, self.batcher))

@@ -20,7 +20,7 @@ from seq2seq.evaluation.report import Systems, name_systems, read_curves, write_
 from seq2seq.evaluation.scores import corpus_scores, format_scores
 from seq2seq.evaluation.split import translate_split
 from seq2seq.runs.device import pick_device
-from seq2seq.runs.folder import read_checkpoint
+from seq2seq.runs.folder import RunFolder, read_checkpoint
 from seq2seq.runs.trained import Trained, load_runs, make_translator, search_model
 
 
@@ -55,7 +55,8 @@ def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
         data = task_data(trained.info.data, task)
         prefix = _test_prefix(cfg, data)
         label = cfg.decoding.strategy.value + (f".ensemble{len(runs)}" if len(runs) > 1 else "")
-        out = None if cfg.translations is None else Path(cfg.translations) / f"{prefix}.{task.name}.{label}.{task.tgt}"
+        out = None if cfg.translations is None else \
+            RunFolder(Path(cfg.translations)).translations(prefix, task.name, label, task.tgt)
         split = translate_split(model, trained.vocabs, task, data, prefix, cfg.decoding, device, run.path, out)
         curves = {run.path.name: read_curves(run.path, task.name)} if run.metrics.is_file() else {}
         result[task.name] = Systems([task.name], {task.name: split.hypotheses}, split.references, split.sources,
