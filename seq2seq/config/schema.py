@@ -42,7 +42,8 @@ class SpmType(Enum):
 
 class Schedule(Enum):
     constant = "constant"
-    plateau = "plateau"
+    plateau = "plateau"  # multiplied by plateau_factor after plateau_patience validations without BLEU gain
+    linear = "linear"  # decays linearly from lr to min_lr at the end of the budget (steps, minutes or epochs)
 
 
 class Precision(Enum):
@@ -271,6 +272,7 @@ class TrainerConfig:
     length_pool: int = 0  # sort by length within shuffled pools of this many pairs; 0 = the whole corpus
     lr: float = 1e-3
     schedule: Schedule = Schedule.constant
+    warmup_steps: int = 0  # the rate rises linearly from 0 to lr over these first steps (any schedule)
     plateau_factor: float = 0.5
     plateau_patience: int = 2
     min_lr: float = 1e-5
@@ -299,7 +301,8 @@ class TrainerConfig:
     word_vectors: List[WordVectorsConfig] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "max_epochs", "keep_checkpoints", "early_stopping", "threads", "length_pool"):
+        for name in ("max_steps", "max_epochs", "keep_checkpoints", "early_stopping", "threads", "length_pool",
+                     "warmup_steps"):
             check(getattr(self, name) >= 0, f"trainer.{name}", f"must be >= 0, got {getattr(self, name)}")
         for name in ("batch_tokens", "lr", "log_every", "validate_every", "checkpoint_every"):
             check_positive(getattr(self, name), f"trainer.{name}")
@@ -308,6 +311,11 @@ class TrainerConfig:
         check(all(m > 0 for m in self.snapshot_minutes), "trainer.snapshot_minutes",
               f"must be minutes > 0, got {self.snapshot_minutes}")
         check_positive(self.sampling_temperature, "trainer.sampling_temperature")
+        check(self.schedule != Schedule.linear
+              or bool(self.max_steps or self.max_minutes or self.max_wall_minutes or self.max_epochs),
+              "trainer.schedule", "linear decays to the end of the budget: set trainer.max_steps, max_minutes, "
+              "max_wall_minutes or max_epochs")
+        check(self.min_lr <= self.lr, "trainer.min_lr", f"must be <= trainer.lr ({self.lr:g}), got {self.min_lr:g}")
         check(self.clip_norm >= 0, "trainer.clip_norm", "must be >= 0")
         check_probability(self.label_smoothing, "trainer.label_smoothing")
         check(0 < self.plateau_factor < 1, "trainer.plateau_factor", "must be in (0, 1)")

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Tuple
 import torch
 from tqdm import tqdm
 
-from seq2seq.config import DecodingConfig, Precision, Schedule, Strategy, TaskSampling, TrainConfig, config_dict
+from seq2seq.config import DecodingConfig, Precision, Strategy, TaskSampling, TrainConfig, config_dict
 from seq2seq.data.batching import EpochIterator, TaskSampler, collate, token_batches
 from seq2seq.data.corpus import TaskData, load_task_data
 from seq2seq.data.files import clean_line
@@ -30,6 +30,7 @@ from seq2seq.runs.device import pick_device
 from seq2seq.text import Vocab
 from seq2seq.training import distributed, transfer
 from seq2seq.training.metrics import MetricsLog
+from seq2seq.training.schedule import LearningRate
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,7 @@ class Trainer:
         # what computes the training loss: the model, or its DistributedDataParallel wrapper
         self.loss_module = distributed.wrap(self.model, self.device) if self.world > 1 else self.model
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.trainer.lr)
-        self.scheduler = None
-        if cfg.trainer.schedule == Schedule.plateau:
-            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                self.optimizer, mode="max", factor=cfg.trainer.plateau_factor,
-                patience=cfg.trainer.plateau_patience, min_lr=cfg.trainer.min_lr)
+        self.schedule = LearningRate(cfg.trainer, self.optimizer)
         self.iterators = {
             name: EpochIterator(d.train_src, d.train_tgt, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i,
                                 pool=cfg.trainer.length_pool)
@@ -116,7 +113,7 @@ class Trainer:
                 "validated_step": self.validated_step,
                 "iterators": {name: it.state_dict() for name, it in self.iterators.items()},
                 "task_tokens": self.task_tokens, "task_updates": self.task_updates,
-                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                "scheduler": self.schedule.state_dict(),
                 "seed": self.cfg.trainer.seed}
 
     def resume(self) -> bool:
@@ -136,8 +133,7 @@ class Trainer:
             self.iterators[name].load_state_dict(it_state)
         self.task_tokens.update(state.get("task_tokens", {}))
         self.task_updates.update(state.get("task_updates", {}))
-        if self.scheduler is not None and state["scheduler"] is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
+        self.schedule.load_state_dict(state["scheduler"])
         log.info("resumed from %s (step %d)", latest, self.step)
         return True
 
@@ -236,6 +232,7 @@ class Trainer:
                                   f"checkpoint is {latest.name if latest else 'none'}; lower trainer.lr or "
                                   "set trainer.clip_norm")
         self.optimizer.zero_grad(set_to_none=True)
+        self.schedule.before_step(self.step + 1, self.progress())
         loss.backward()
         if t.clip_norm > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip_norm)
@@ -262,6 +259,11 @@ class Trainer:
         if t.max_epochs:
             return t.max_epochs, "epoch"
         return None, "step"
+
+    def progress(self) -> float:
+        """How far through its budget the run is (0..1; 0 without a budget)."""
+        total, unit = self._bar_budget()
+        return min(1.0, self._bar_position(unit) / total) if total else 0.0
 
     def _bar_position(self, unit: str) -> float:
         return {"step": self.step, "min": self.elapsed / 60, "wall min": self.wall / 60,
@@ -328,8 +330,7 @@ class Trainer:
             self.best_score, self.best_step, self.bad_validations = score, self.step, 0
         else:
             self.bad_validations += 1
-        if self.scheduler is not None:
-            self.scheduler.step(score)
+        self.schedule.after_validation(score)
         for name, r in results.items():
             log.info("validation step %d | %s | loss %.3f | ppl %.2f | BLEU %.2f", self.step, name, r["loss"],
                      r["ppl"], r["bleu"])

@@ -40,7 +40,8 @@ def _weights(run: Path):
 @pytest.mark.slow
 def test_a_killed_run_resumes_to_exactly_the_same_weights(tmp_path):
     args = ["seq2seq-train", *TINY_TOY, "trainer.max_steps=60", "trainer.checkpoint_every=10",
-            "trainer.validate_every=30", "model.encoder.dropout=0.3", "model.decoder.dropout=0.3"]
+            "trainer.validate_every=30", "model.encoder.dropout=0.3", "model.decoder.dropout=0.3",
+            "trainer.schedule=linear", "trainer.warmup_steps=15"]  # the schedule resumes at its place too
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     done = run_cli([*args, f"hydra.run.dir={straight}"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
