@@ -8,7 +8,10 @@ test split with beam 5, so scoring never eats the budget. Writes JSON and a PNG 
 
 JSON: {"runs": {PRESET: {"points": [{"minutes", "bleu", "chrf", "step"}, ...], "command", "seed"}}, "device"}.
 A finished run (results.json) is reused and a killed one resumes, keeping the snapshots it had; one training at a
-time. OpenNMT-py's curve on the same budget (--peers in the issue) is not built yet.
+time. With --peers, OpenNMT-py 3.0.4 trains the peers' reference config (../shared/peers: the same model, joint
+SentencePiece 8k, 4,096-token batches) on the same budget in the same invocation, under the name `opennmt-py`: its
+clock starts at its "Start training loop" as ours starts at our training loop, its newest checkpoint (one every
+20 steps) is kept at each point and scored with its own beam search (beam 5, length penalty as run_onmt.sh).
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from typing import Any, Dict, List
 import torch
 
 from seq2seq.atomic import write_atomic
+from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.runs.folder import read_checkpoint
 
+from peers import train_onmt, translate_onmt, work_dir
 from trainings import ROOT, test_scores, train_once
 
 
@@ -44,6 +49,17 @@ def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
         _, _, scores = test_scores(folder)
         out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"],
                     "step": read_checkpoint(folder).state["step"]})
+    return out
+
+
+def peer_points(run: Path, minutes: float, points: List[float], seed: int) -> List[Dict[str, Any]]:
+    steps = train_onmt(run, minutes, points, seed)
+    refs = (work_dir() / "data" / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
+    out = []
+    for minute, step in sorted(steps.items()):
+        hyps = translate_onmt(run / "snapshots" / f"min_{minute:g}.pt", run / f"test_2016_flickr.min_{minute:g}.de")
+        scores = corpus_scores(hyps, refs)
+        out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"], "step": step})
     return out
 
 
@@ -72,11 +88,15 @@ def plot(runs: Dict[str, Any], path: Path, title: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presets", nargs="+", default=["multi30k_attention", "multi30k_context"])
+    parser.add_argument("--presets", nargs="*", default=["multi30k_attention", "multi30k_context"])
     parser.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget of every run")
     parser.add_argument("--points", type=float, nargs="+", default=[5, 10, 20, 30, 45, 60],
                         help="wall-clock minutes at which the model is kept and scored")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--name", help="the run's name in the JSON and its folder (one preset; default: the preset), "
+                                       "e.g. to compare a recipe's overrides with the preset as it is")
+    parser.add_argument("--peers", action="store_true",
+                        help="also train OpenNMT-py from ../shared/peers on the same budget (run name opennmt-py)")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "time_to_bleu")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "time_to_bleu.json")
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "results" / "time_to_bleu.png")
@@ -84,18 +104,28 @@ def main() -> None:
     args = parser.parse_args()
     if any(p > args.minutes for p in args.points):
         parser.error(f"--points {args.points}: every point must be within --minutes {args.minutes:g}")
+    if args.name and len(args.presets) != 1:
+        parser.error("--name names one run: give exactly one preset with it")
     out = args.out.resolve()
     previous = json.loads(args.json.read_text(encoding="utf-8"))["runs"] if args.json.is_file() else {}
     runs: Dict[str, Any] = {}
     for preset in args.presets:
-        run = out / preset
+        name = args.name or preset
+        run = out / name
         train(preset, run, args.minutes, args.points, args.seed, args.overrides)
-        command = (f"python tools/time_to_bleu.py --presets {preset} --minutes {args.minutes:g} --points "
-                   + " ".join(f"{p:g}" for p in args.points) + f" --seed {args.seed}"
-                   + "".join(f" {o}" for o in args.overrides))
-        runs[preset] = {"points": score_snapshots(run, args.points), "seed": args.seed, "command": command}
-        for point in runs[preset]["points"]:
-            print(f"{preset}: {point['minutes']:g} min (step {point['step']}): BLEU {point['bleu']:.2f}", flush=True)
+        command = (f"python tools/time_to_bleu.py --presets {preset}" + (f" --name {name}" if args.name else "")
+                   + f" --minutes {args.minutes:g} --points " + " ".join(f"{p:g}" for p in args.points)
+                   + f" --seed {args.seed}" + "".join(f" {o}" for o in args.overrides))
+        runs[name] = {"points": score_snapshots(run, args.points), "seed": args.seed, "command": command}
+        for point in runs[name]["points"]:
+            print(f"{name}: {point['minutes']:g} min (step {point['step']}): BLEU {point['bleu']:.2f}", flush=True)
+    if args.peers:
+        runs["opennmt-py"] = {"points": peer_points(out / "opennmt-py", args.minutes, args.points, args.seed),
+                              "seed": args.seed, "command": f"python tools/time_to_bleu.py --peers --minutes "
+                              f"{args.minutes:g} --points " + " ".join(f"{p:g}" for p in args.points)
+                              + f" --seed {args.seed} (OpenNMT-py 3.0.4, ../shared/peers/onmt_multi30k_lstm.yaml)"}
+        for point in runs["opennmt-py"]["points"]:
+            print(f"opennmt-py: {point['minutes']:g} min (step {point['step']}): BLEU {point['bleu']:.2f}", flush=True)
     runs = {**{k: v for k, v in previous.items() if k not in runs}, **runs}  # other runs of earlier invocations
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({platform.processor() or 'cpu'})"
     args.json.parent.mkdir(parents=True, exist_ok=True)
