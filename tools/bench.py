@@ -31,7 +31,7 @@ from seq2seq.evaluation.split import translate_split
 from seq2seq.runs.trained import load_trained, quantized
 from seq2seq.training.trainer import Trainer
 
-ROOT = Path(__file__).resolve().parents[1]
+from peers import PEERS, ensure_peers, peer_env
 
 
 def matmul_gflops(threads: int, size: int = 2048, repeat: int = 10) -> float:
@@ -113,16 +113,11 @@ def whole_process_translation(checkpoint: Path, source: Path) -> dict:
 
 def run_peers(seconds: int) -> dict:
     """Train and translate with JoeyNMT and OpenNMT-py through ../shared/peers (sequentially), parse their logs."""
-    peers = ROOT.parent / "shared" / "peers"
-    work = Path(os.environ.get("WORK", Path.home() / "seq2seq-peers"))
-    env = {**os.environ, "WORK": str(work), "TRAIN_SECONDS": str(seconds)}
-    for script, venv_bin in (("run_joey.sh", "joey-venv/bin/joeynmt"), ("run_onmt.sh", "onmt-venv/bin/onmt_train")):
-        if not (work / venv_bin).exists():
-            subprocess.run(["bash", str(peers / script), "setup"], check=True, env=env)
-    subprocess.run(["bash", str(peers / "prepare_data.sh")], check=True, env=env, capture_output=True)
+    work = ensure_peers(["joeynmt", "opennmt-py"])
+    env = peer_env(TRAIN_SECONDS=str(seconds))
     results = {}
     for name, script in (("joeynmt", "run_joey.sh"), ("opennmt", "run_onmt.sh")):
-        subprocess.run(["bash", str(peers / script), "all"], check=True, env=env, capture_output=True)
+        subprocess.run(["bash", str(PEERS / script), "all"], check=True, env=env, capture_output=True)
         res = work / "results" / ("joey" if name == "joeynmt" else "onmt")
         if name == "joeynmt":
             rates = [float(x) for x in re.findall(r"Tokens per Sec:\s+(\d+)", (res / "train.log").read_text())]
