@@ -21,7 +21,7 @@ from seq2seq.evaluation.scores import corpus_scores, format_scores
 from seq2seq.evaluation.split import translate_split
 from seq2seq.runs.device import pick_device
 from seq2seq.runs.folder import RunFolder, read_checkpoint
-from seq2seq.runs.trained import Trained, load_runs, make_translator, search_model
+from seq2seq.runs.trained import Trained, load_runs, make_translator, quantized, search_model
 
 
 def _test_prefix(cfg: EvaluateConfig, data: DataConfig) -> str:
@@ -47,11 +47,13 @@ def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
     several checkpoints, the ensemble of them translates."""
     device = pick_device(cfg.device, cfg.threads)
     runs = load_runs(cfg.checkpoint, device)
+    if cfg.decoding.quantize:  # once for all the tasks below
+        runs = [Trained(quantized(r.model), r.vocabs, r.info) for r in runs]
     trained, run = runs[0], runs[0].info.run
     tasks = [trained.task(cfg.pair)] if cfg.pair or len(trained.tasks) == 1 else trained.tasks
     result = {}
     for task in tasks:
-        model, _ = search_model(runs, task.name, cfg.decoding.quantize)
+        model, _ = search_model(runs, task.name)
         data = task_data(trained.info.data, task)
         prefix = _test_prefix(cfg, data)
         label = cfg.decoding.strategy.value + (f".ensemble{len(runs)}" if len(runs) > 1 else "")

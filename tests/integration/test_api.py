@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -112,6 +113,12 @@ def test_an_ensemble_of_a_model_with_itself_is_the_model(trained, tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     alone = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy"], cwd=ROOT)
     assert evaluated.stdout == alone.stdout
+    # int8: the ensemble's members are quantized (once) and still decode what the float model does, near enough
+    quantized = run_cli(["seq2seq-evaluate", f"checkpoint=[{trained},{trained}]", "decoding=greedy",
+                         "decoding.quantize=true"], cwd=ROOT)
+    assert quantized.returncode == 0, quantized.stderr
+    bleu = [float(re.search(r"BLEU ([\d.]+)", out.stdout).group(1)) for out in (alone, quantized)]
+    assert abs(bleu[0] - bleu[1]) <= 10, bleu
 
 
 def test_an_ensemble_of_runs_with_different_vocabularies_is_refused(trained, tmp_path):
