@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 from pathlib import Path
 from typing import Any, Dict, List
@@ -50,6 +51,17 @@ def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
         out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"],
                     "step": read_checkpoint(folder).state["step"]})
     return out
+
+
+def cpu_name() -> str:
+    """e.g. "CPU: AMD EPYC 7B13, 2 cores" (what the curves were measured on)."""
+    model = platform.processor() or "unknown model"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        model = names[0] if names else model
+    return f"CPU: {model}, {os.cpu_count()} cores"
 
 
 def peer_points(run: Path, minutes: float, points: List[float], seed: int) -> List[Dict[str, Any]]:
@@ -127,7 +139,7 @@ def main() -> None:
         for point in runs["opennmt-py"]["points"]:
             print(f"opennmt-py: {point['minutes']:g} min (step {point['step']}): BLEU {point['bleu']:.2f}", flush=True)
     runs = {**{k: v for k, v in previous.items() if k not in runs}, **runs}  # other runs of earlier invocations
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({platform.processor() or 'cpu'})"
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_name()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.json, json.dumps({"runs": runs, "device": device}, indent=2) + "\n")
     plot(runs, args.png, f"test_2016_flickr BLEU against training time ({device})")
