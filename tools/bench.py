@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Speed benchmark of the reference model (experiment=multi30k_attention) on Multi30k en->de.
+"""Speed benchmark of the reference model and recipe (experiment=multi30k_reference) on Multi30k en->de.
 
 Trains for --steps steps and prints target tokens/s (padding excluded), the model FLOPs done per second and their
 ratio to a float32 matrix product timed in the same process; then translates test_2016_flickr greedily and with
@@ -137,14 +137,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--checkpoint", type=Path, help="a trained multi30k_attention run for the translation timing")
+    parser.add_argument("--checkpoint", type=Path, help="a trained multi30k_reference run for the translation timing")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--peers", action="store_true", help="also run ../shared/peers in this invocation")
     parser.add_argument("--peer-seconds", type=int, default=120, help="training seconds per peer")
     parser.add_argument("--override", nargs="*", default=[], help="extra Hydra overrides for the model")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cfg = to_typed(compose("train", ["experiment=multi30k_attention", "trainer.progress=false", *args.override]),
+    cfg = to_typed(compose("train", ["experiment=multi30k_reference", "trainer.progress=false", *args.override]),
                    TrainConfig)
     cfg.data.root = os.path.abspath(cfg.data.root)
 

@@ -47,13 +47,19 @@ def test_experiments_hold_only_deltas_and_name_their_run():
 
 
 def test_reference_model_matches_the_issue():
-    cfg = train_config(["experiment=multi30k_attention"])
+    cfg = train_config(["experiment=multi30k_reference"])
     enc, dec = cfg.model.encoder, cfg.model.decoder
     assert (enc.cell.value, enc.layers, enc.bidirectional, enc.hidden_size) == ("lstm", 1, True, 128)
     assert (dec.hidden_size, dec.attention.value, dec.input_feeding) == (256, "luong_general", True)
     assert (enc.embedding_dim, dec.embedding_dim, enc.dropout, dec.dropout) == (256, 256, 0.2, 0.2)
     assert (cfg.data.spm.joint, cfg.data.spm.vocab_size, cfg.data.spm.model_type.value) == (True, 8000, "unigram")
     assert (cfg.trainer.batch_tokens, cfg.trainer.lr, cfg.trainer.clip_norm) == (4096, 1e-3, 1.0)
+    assert (cfg.trainer.schedule.value, cfg.trainer.label_smoothing, dec.tie_embeddings) == ("constant", 0.0, False)
+    # multi30k_attention: the same layers and data, another recipe
+    fast = train_config(["experiment=multi30k_attention"])
+    assert (fast.model.encoder, fast.data) == (cfg.model.encoder, cfg.data)
+    assert fast.model.decoder.hidden_size == dec.hidden_size and fast.model.decoder.tie_embeddings
+    assert (fast.trainer.schedule.value, fast.trainer.batch_tokens) == ("linear", 2048)
     context = train_config(["experiment=multi30k_context"]).model.decoder
     assert context.attention.value == "none"
 
@@ -90,7 +96,7 @@ def test_conf_tree_has_the_documented_groups():
                  "data/toy_reverse.yaml", "model/lstm_context.yaml", "model/lstm_attention.yaml",
                  "decoding/greedy.yaml", "decoding/beam.yaml", "decoding/sample.yaml", "task/single.yaml",
                  "experiment/toy_reverse.yaml", "experiment/multi30k_context.yaml",
-                 "experiment/multi30k_attention.yaml"]:
+                 "experiment/multi30k_attention.yaml", "experiment/multi30k_reference.yaml"]:
         assert Path(CONF / path).is_file(), path
 
 
