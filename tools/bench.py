@@ -18,7 +18,6 @@ import re
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from seq2seq.runs.trained import load_trained, quantized
 from seq2seq.training.trainer import Trainer
 
 from peers import PEERS, ensure_peers, peer_env
+from trainings import whole_process_rate
 
 
 def matmul_gflops(threads: int, size: int = 2048, repeat: int = 10) -> float:
@@ -97,20 +97,6 @@ def bench_translation(model, vocabs, cfg: TrainConfig, run_dir: Path, label_pref
     return out
 
 
-def whole_process_translation(checkpoint: Path, source: Path) -> dict:
-    """sentences/s of `seq2seq-translate` as a user runs it: start-up, model load, decoding (as the peers count)."""
-    out = {}
-    for label, decoding in (("greedy", "greedy"), ("beam5", "beam")):
-        start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "seq2seq.cli.translate", f"checkpoint={checkpoint}",
-                                 f"decoding={decoding}", f"input={source}", "output=/dev/null"],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            raise SystemExit(result.stderr)
-        out[f"{label}_sentences_per_s_whole_process"] = 1000 / (time.perf_counter() - start)
-    return out
-
-
 def run_peers(seconds: int) -> dict:
     """Train and translate with JoeyNMT and OpenNMT-py through ../shared/peers (sequentially), parse their logs."""
     work = ensure_peers(["joeynmt", "opennmt-py"])
@@ -159,7 +145,9 @@ def main() -> None:
             report.update(bench_translation(trained.model, trained.vocabs, cfg, Path(tmp)))
             report.update(bench_translation(quantized(trained.model), trained.vocabs, cfg, Path(tmp), "int8_"))
             source = Path(cfg.data.root) / cfg.data.dir / f"{cfg.data.test}.{cfg.data.src}.gz"
-            report.update(whole_process_translation(args.checkpoint, source))
+            for label, decoding in (("greedy", "greedy"), ("beam5", "beam")):
+                rate = whole_process_rate(args.checkpoint, source, decoding)
+                report[f"{label}_sentences_per_s_whole_process"] = rate
             report["translation_model"] = str(args.checkpoint)
         else:
             report.update(bench_translation(trainer.model.eval(), trainer.vocabs, cfg, Path(tmp)))

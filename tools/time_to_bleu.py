@@ -6,7 +6,9 @@ test split with beam 5, so scoring never eats the budget. Writes JSON and a PNG 
     SEQ2SEQ_DATA=../shared/data python tools/time_to_bleu.py --presets multi30k_attention multi30k_context \\
         --minutes 60 --points 5 10 20 30 45 60
 
-JSON: {"runs": {PRESET: {"points": [{"minutes", "bleu", "chrf", "step"}, ...], "command", "seed"}}, "device"}.
+JSON: {"runs": {PRESET: {"points": [{"minutes", "bleu", "chrf", "step"}, ...], "command", "seed"}}, "device"}; the
+last point of each run also has "translate_sentences_per_s": beam 5 over the test set, the whole process timed
+(start-up, model load, decoding), ours through seq2seq-translate and OpenNMT-py's through onmt_translate.
 A finished run (results.json) is reused and a killed one resumes, keeping the snapshots it had; one training at a
 time. With --peers, OpenNMT-py 3.0.4 trains the peers' reference config (../shared/peers: the same model, joint
 SentencePiece 8k, 4,096-token batches) on the same budget in the same invocation, under the name `opennmt-py`: its
@@ -20,17 +22,21 @@ import argparse
 import json
 import os
 import platform
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
 import torch
 
 from seq2seq.atomic import write_atomic
+from seq2seq.config import task_data
+from seq2seq.data.corpus import data_folder
+from seq2seq.data.files import find_file
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.runs.folder import read_checkpoint
 
 from peers import train_onmt, translate_onmt, work_dir
-from trainings import ROOT, test_scores, train_once
+from trainings import ROOT, test_scores, train_once, whole_process_rate
 
 
 def train(preset: str, run: Path, minutes: float, points: List[float], seed: int, extra: List[str]) -> None:
@@ -38,6 +44,14 @@ def train(preset: str, run: Path, minutes: float, points: List[float], seed: int
     train_once(preset, seed, run, ["trainer.max_minutes=0", "trainer.max_epochs=0", "trainer.max_steps=0",
                                    f"trainer.max_wall_minutes={minutes:g}", f"trainer.snapshot_minutes=[{marks}]",
                                    *extra])
+
+
+def translation_rate(folder: Path) -> float:
+    """Whole-process beam-5 sentences/s of seq2seq-translate with a kept model on its test split's source."""
+    info = read_checkpoint(folder)
+    task = info.tasks[0]
+    data = task_data(info.data, task)
+    return whole_process_rate(folder, find_file(data_folder(data, info.run.path), data.test, task.src), "beam")
 
 
 def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
@@ -50,6 +64,9 @@ def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
         _, _, scores = test_scores(folder)
         out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"],
                     "step": read_checkpoint(folder).state["step"]})
+    if out:  # the last model's whole-process translation speed, comparable with the peer's in the same run
+        last = run / "snapshots" / f"min_{out[-1]['minutes']:g}"
+        out[-1]["translate_sentences_per_s"] = round(translation_rate(last), 1)
     return out
 
 
@@ -69,9 +86,12 @@ def peer_points(run: Path, minutes: float, points: List[float], seed: int) -> Li
     refs = (work_dir() / "data" / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
     out = []
     for minute, step in sorted(steps.items()):
+        started = time.perf_counter()
         hyps = translate_onmt(run / "snapshots" / f"min_{minute:g}.pt", run / f"test_2016_flickr.min_{minute:g}.de")
+        rate = len(hyps) / (time.perf_counter() - started)  # its whole process, as translation_rate counts ours
         scores = corpus_scores(hyps, refs)
-        out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"], "step": step})
+        out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"], "step": step,
+                    "translate_sentences_per_s": round(rate, 1)})
     return out
 
 

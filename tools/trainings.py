@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
+from seq2seq.data.files import read_lines
 from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.runs.folder import RunFolder
@@ -32,3 +34,15 @@ def test_scores(checkpoint: Path, pair: str | None = None) -> Tuple[List[str], L
     systems = next(iter(from_checkpoint(cfg).values()))
     hyps = systems.hyps[systems.names[0]]
     return hyps, systems.refs, corpus_scores(hyps, systems.refs)
+
+
+def whole_process_rate(checkpoint: Path, source: Path, decoding: str = "beam") -> float:
+    """Sentences per second of `seq2seq-translate` as a user runs it on `source` (start-up, imports, model load,
+    SentencePiece and decoding: what the peers' whole-process figures count)."""
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "seq2seq.cli.translate", f"checkpoint={checkpoint}",
+                             f"decoding={decoding}", f"input={source}", "output=/dev/null"],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(result.stderr)
+    return len(read_lines(source)) / (time.perf_counter() - start)

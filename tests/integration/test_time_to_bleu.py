@@ -24,6 +24,7 @@ def test_the_tool_keeps_and_scores_models_at_points_of_the_clock(tmp_path):
     points = curves["runs"]["toy_reverse"]["points"]
     assert [p["minutes"] for p in points] == [0.05, 0.15]
     assert points[0]["step"] < points[1]["step"] and all(0 <= p["bleu"] <= 100 for p in points)
+    assert points[-1]["translate_sentences_per_s"] > 0 and "translate_sentences_per_s" not in points[0]
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     snapshot = json.loads((tmp_path / "runs" / "toy_reverse" / "snapshots" / "min_0.15" / "state.json").read_text())
     assert snapshot["wall"] >= 0.15 * 60 and snapshot["wall"] > snapshot["elapsed"]  # validation time counts
