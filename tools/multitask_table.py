@@ -91,9 +91,12 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
         single.append(record(baseline, seed, task, out, records, extra))
         overrides = extra
         if parent is not None:  # a fine-tuning row starts from the same seed's run of the preset it tunes
-            train_once(parent, seed, out / parent / f"seed{seed}", extra)
+            tuned = record(parent, seed, task, out, records, extra)
             overrides = [*extra, f"trainer.finetune_from={out / parent / f'seed{seed}'}"]
         multi.append(record(preset, seed, task, out, records, overrides))
+        if parent is not None:  # what the row cost: the parent's training, then the fine-tuning
+            multi[-1] = {**multi[-1], "updates": tuned["updates"] + multi[-1]["updates"],
+                         "minutes": round(tuned["minutes"] + multi[-1]["minutes"], 1)}
     refs = references(baseline, task)
     if {r["test_sha256"] for r in multi + single} != {text_hash(refs)}:
         sys.exit(f"{preset}: its runs were not all scored on the test set under this data root")
