@@ -92,6 +92,8 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
         overrides = extra
         if parent is not None:  # a fine-tuning row starts from the same seed's run of the preset it tunes
             tuned = record(parent, seed, task, out, records, extra)
+            if not (records / preset / f"seed{seed}.json.gz").is_file():  # to fine-tune, its run folder is needed
+                train_once(parent, seed, out / parent / f"seed{seed}", extra)
             overrides = [*extra, f"trainer.finetune_from={out / parent / f'seed{seed}'}"]
         multi.append(record(preset, seed, task, out, records, overrides))
         if parent is not None:  # what the row cost: the parent's training, then the fine-tuning
