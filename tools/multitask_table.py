@@ -123,15 +123,21 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     return row
 
 
-def markdown(rows: List[Dict[str, Any]], command: str) -> str:
+def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
+    return (f"SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets {row['preset']} --seeds "
+            + " ".join(map(str, row["seeds"])) + "".join(f" {o}" for o in overrides))
+
+
+def markdown(rows: List[Dict[str, Any]]) -> str:
     def mean_sd(values: List[float]) -> str:
         if len(values) == 1:
             return f"{values[0]:.2f}"
         return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
-    lines = [f"From `{command}`; test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation "
-             "BLEU; mean ± standard deviation over seeds (one seed: its score). Minutes: training time as the trainer "
-             "counts it (validation excluded) on this 2-core machine.", "",
+    lines = ["test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation BLEU; mean ± "
+             "standard deviation over seeds (one seed: its score). Minutes: training time as the trainer counts it "
+             "(validation excluded) on this 2-core machine; a fine-tuning row counts its parent's training too. "
+             "Each row's command is listed below the table.", "",
              "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
              "| main-task updates multi / single | minutes multi / single |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -142,6 +148,7 @@ def markdown(rows: List[Dict[str, Any]], command: str) -> str:
             f"{statistics.mean(r['chrf']):.2f} / {statistics.mean(r['baseline_chrf']):.2f} | "
             f"{statistics.mean(r['main_task_updates']):,.0f} / {statistics.mean(r['baseline_updates']):,.0f} | "
             f"{statistics.mean(r['minutes']):.0f} / {statistics.mean(r['baseline_minutes']):.0f} |")
+    lines += ["", *(f"- `{r['command']}`" for r in rows)]
     return "\n".join(lines)
 
 
@@ -168,16 +175,15 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out.resolve()
     rows = [row_of(preset, args.seeds, out, args.records.resolve(), args.overrides) for preset in args.presets]
+    for row in rows:  # the command that makes this row (rows of other invocations keep their own)
+        row["command"] = row_command(row, args.overrides)
     # rows of other presets already in the JSON (earlier invocations) are kept
     previous = json.loads(args.json.read_text(encoding="utf-8"))["rows"] if args.json.is_file() else []
-    rows += [r for r in previous if r["preset"] not in args.presets]
+    rows += [{"command": row_command(r, []), **r} for r in previous if r["preset"] not in args.presets]
     rows.sort(key=lambda r: list(ROWS).index(r["preset"]))
-    command = ("SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets "
-               + " ".join(r["preset"] for r in rows) + " --seeds " + " ".join(map(str, args.seeds))
-               + "".join(f" {o}" for o in args.overrides))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.json, json.dumps({"command": command, "rows": rows}, indent=2) + "\n")
-    table = markdown(rows, command)
+    write_atomic(args.json, json.dumps({"rows": rows}, indent=2) + "\n")
+    table = markdown(rows)
     update_readme(args.readme, table)
     print(table)
 
