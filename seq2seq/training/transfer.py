@@ -82,6 +82,13 @@ def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskC
         raise CheckpointError(f"{folder / MODEL_FILE}: corrupt or truncated weights file ({err})") from None
     prefix = f"{side}s.{source}.{suffix}"
     weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    if f"{side}s.{source}.embed.weight" not in tensors:  # model.share_embeddings: each language's table is
+        # stored once, under one of the modules that share it
+        twins = [f"{s}s.{n}.embed.weight" for t in theirs
+                 for s, n, lang in (("encoder", t.encoder, t.src), ("decoder", t.decoder, t.tgt)) if lang == their_lang]
+        twin = next((key for key in twins if key in tensors), None)
+        if twin is not None:
+            weights["embed.weight"[len(suffix):]] = tensors[twin]
     try:
         missing, unexpected = module.load_state_dict(weights, strict=False)
     except RuntimeError as err:

@@ -57,6 +57,24 @@ def test_size_and_vocabulary_mismatches_are_clear(tmp_path, pretrained):
         Trainer(train_config([*BASE, _init(pretrained, source="zz")]), tmp_path / "c")
 
 
+def test_a_language_table_shared_by_several_modules_transfers_to_each_of_them(tmp_path):
+    """With model.share_embeddings a checkpoint stores each language's table once (under one module's name);
+    initialising another module of that language must still find it."""
+    tasks = ("tasks=[{name: in-reverse, src: in, tgt: reverse, encoder: in, decoder: reverse}, "
+             "{name: reverse-in, src: reverse, tgt: in, encoder: reverse, decoder: in}]")
+    shared = tmp_path / "shared"
+    run_train(train_config([*BASE, tasks, "model.share_embeddings=true"]), shared)
+    stored = load_file(str(shared / "checkpoints" / "best" / "model.safetensors"))
+    kept = [k for k in stored if k.endswith(".in.embed.weight")]
+    assert len(kept) == 1  # the encoder's and the decoder's 'in' table: one tensor, one name
+    for module in ("encoder:in", "decoder:in"):
+        trainer = Trainer(train_config([*BASE, tasks, "trainer.seed=9", _init(shared, module, False)]),
+                          tmp_path / module.replace(":", "_"))
+        side, name = module.split(":")
+        loaded = getattr(trainer.model, f"{side}s")[name].embed.weight.detach()
+        assert torch.equal(loaded, stored[kept[0]]), module
+
+
 def test_word_vectors_fill_the_embeddings_of_matching_pieces(tmp_path):
     vectors = tmp_path / "vec.txt"
     lines = ["3 16"] + [f"{w} " + " ".join(str(0.01 * (i + 1) * (j + 1)) for j in range(16))
