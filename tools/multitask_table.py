@@ -62,10 +62,14 @@ def text_hash(lines: List[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+def record_path(records: Path, preset: str, seed: int) -> Path:
+    return records / preset / f"seed{seed}.json.gz"
+
+
 def record(preset: str, seed: int, task: str, out: Path, records: Path, overrides: List[str]) -> Dict[str, Any]:
     """One run's test translations and numbers: from its committed record (so a table grows over sessions whose
     run folders are gone), else trained if need be, measured and recorded."""
-    path = records / preset / f"seed{seed}.json.gz"
+    path = record_path(records, preset, seed)
     if path.is_file():
         return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
     run = out / preset / f"seed{seed}"
@@ -89,16 +93,16 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     multi, single = [], []
     for seed in seeds:
         single.append(record(baseline, seed, task, out, records, extra))
-        overrides = extra
-        if parent is not None:  # a fine-tuning row starts from the same seed's run of the preset it tunes
-            tuned = record(parent, seed, task, out, records, extra)
-            if not (records / preset / f"seed{seed}.json.gz").is_file():  # to fine-tune, its run folder is needed
-                train_once(parent, seed, out / parent / f"seed{seed}", extra)
-            overrides = [*extra, f"trainer.finetune_from={out / parent / f'seed{seed}'}"]
-        multi.append(record(preset, seed, task, out, records, overrides))
-        if parent is not None:  # what the row cost: the parent's training, then the fine-tuning
-            multi[-1] = {**multi[-1], "updates": tuned["updates"] + multi[-1]["updates"],
-                         "minutes": round(tuned["minutes"] + multi[-1]["minutes"], 1)}
+        if parent is None:
+            multi.append(record(preset, seed, task, out, records, extra))
+            continue
+        # a fine-tuning row starts from the same seed's run of the preset it tunes, and costs both trainings
+        tuned, parent_run = record(parent, seed, task, out, records, extra), out / parent / f"seed{seed}"
+        if not record_path(records, preset, seed).is_file():  # to fine-tune, the parent's run folder is needed
+            train_once(parent, seed, parent_run, extra)
+        mine = record(preset, seed, task, out, records, [*extra, f"trainer.finetune_from={parent_run}"])
+        multi.append({**mine, "updates": tuned["updates"] + mine["updates"],
+                      "minutes": round(tuned["minutes"] + mine["minutes"], 1)})
     refs = references(baseline, task)
     if {r["test_sha256"] for r in multi + single} != {text_hash(refs)}:
         sys.exit(f"{preset}: its runs were not all scored on the test set under this data root")

@@ -70,6 +70,11 @@ def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
     return out
 
 
+def show(name: str, points: List[Dict[str, Any]]) -> None:
+    for point in points:
+        print(f"{name}: {point['minutes']:g} min (step {point['step']}): BLEU {point['bleu']:.2f}", flush=True)
+
+
 def cpu_name() -> str:
     """e.g. "CPU: AMD EPYC 7B13, 2 cores" (what the curves were measured on)."""
     model = platform.processor() or "unknown model"
@@ -141,23 +146,20 @@ def main() -> None:
     out = args.out.resolve()
     previous = json.loads(args.json.read_text(encoding="utf-8"))["runs"] if args.json.is_file() else {}
     runs: Dict[str, Any] = {}
+    budget = f"--minutes {args.minutes:g} --points " + " ".join(f"{p:g}" for p in args.points) + f" --seed {args.seed}"
     for preset in args.presets:
         name = args.name or preset
         run = out / name
         train(preset, run, args.minutes, args.points, args.seed, args.overrides)
         command = (f"python tools/time_to_bleu.py --presets {preset}" + (f" --name {name}" if args.name else "")
-                   + f" --minutes {args.minutes:g} --points " + " ".join(f"{p:g}" for p in args.points)
-                   + f" --seed {args.seed}" + "".join(f" {o}" for o in args.overrides))
+                   + f" {budget}" + "".join(f" {o}" for o in args.overrides))
         runs[name] = {"points": score_snapshots(run, args.points), "seed": args.seed, "command": command}
-        for point in runs[name]["points"]:
-            print(f"{name}: {point['minutes']:g} min (step {point['step']}): BLEU {point['bleu']:.2f}", flush=True)
+        show(name, runs[name]["points"])
     if args.peers:
         runs["opennmt-py"] = {"points": peer_points(out / "opennmt-py", args.minutes, args.points, args.seed),
-                              "seed": args.seed, "command": f"python tools/time_to_bleu.py --peers --minutes "
-                              f"{args.minutes:g} --points " + " ".join(f"{p:g}" for p in args.points)
-                              + f" --seed {args.seed} (OpenNMT-py 3.0.4, ../shared/peers/onmt_multi30k_lstm.yaml)"}
-        for point in runs["opennmt-py"]["points"]:
-            print(f"opennmt-py: {point['minutes']:g} min (step {point['step']}): BLEU {point['bleu']:.2f}", flush=True)
+                              "seed": args.seed, "command": f"python tools/time_to_bleu.py --peers {budget} "
+                              "(OpenNMT-py 3.0.4, ../shared/peers/onmt_multi30k_lstm.yaml)"}
+        show("opennmt-py", runs["opennmt-py"]["points"])
     runs = {**{k: v for k, v in previous.items() if k not in runs}, **runs}  # other runs of earlier invocations
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_name()
     args.json.parent.mkdir(parents=True, exist_ok=True)
