@@ -48,6 +48,14 @@ def all_sum(value: torch.Tensor) -> torch.Tensor:
     return total
 
 
+def from_rank0(device: torch.device, *values: float) -> Tuple[float, ...]:
+    """Rank 0's values on every rank: the clocks that time budgets, snapshots and a time-decayed learning rate
+    read must be one clock, or each rank picks its own rate and its own last step (and waits for the others)."""
+    tensor = torch.tensor(values, dtype=torch.float64, device=device)  # NCCL broadcasts GPU tensors only
+    dist.broadcast(tensor, src=0)
+    return tuple(tensor.tolist())
+
+
 def checksums(model: torch.nn.Module) -> List[str]:
     """A digest of this rank's weights, gathered from every rank (all equal when the replicas agree)."""
     digest = hashlib.sha256()

@@ -173,6 +173,8 @@ class Trainer:
                 now = time.perf_counter()
                 self.wall += now - clock
                 clock = now
+                if self.world > 1:
+                    self.elapsed, self.wall = distributed.from_rank0(self.device, self.elapsed, self.wall)
                 self.keep_snapshots()
                 reason = self.should_stop()
                 if reason:

@@ -35,3 +35,20 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
     a, b = _final_weights(single), _final_weights(parallel)
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-5, rtol=1e-4), key
+
+
+@pytest.mark.slow
+def test_ranks_share_one_clock_for_time_budgets_and_a_decaying_rate(tmp_path):
+    """A time budget with the linear schedule: each rank's own clock would give each its own learning rate (the
+    replicas drift apart) and its own last step (one rank waits forever in the gradient all-reduce)."""
+    run = tmp_path / "ddp_time"
+    args = [*TINY_TOY, "trainer.max_steps=0", "trainer.max_epochs=0", "trainer.max_minutes=0.04",
+            "trainer.schedule=linear", "trainer.validate_every=100000", "trainer.batch_tokens=400"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                             "-m", "seq2seq.cli.train", *args, f"hydra.run.dir={run}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (run / "train.log").read_text()
+    assert "reached trainer.max_minutes=0.04" in log
+    assert "replica weight checksums" in log and "identical" in log and "DIFFER" not in log
