@@ -39,11 +39,12 @@ from peers import train_onmt, translate_onmt, work_dir
 from trainings import ROOT, test_scores, train_once, whole_process_rate
 
 
-def train(preset: str, run: Path, minutes: float, points: List[float], seed: int, extra: List[str]) -> None:
+def train(preset: str, run: Path, minutes: float, points: List[float], seed: int, extra: List[str],
+          nproc: int = 1) -> None:
     marks = ",".join(f"{p:g}" for p in points)
     train_once(preset, seed, run, ["trainer.max_minutes=0", "trainer.max_epochs=0", "trainer.max_steps=0",
                                    f"trainer.max_wall_minutes={minutes:g}", f"trainer.snapshot_minutes=[{marks}]",
-                                   *extra])
+                                   *extra], nproc)
 
 
 def translation_rate(folder: Path) -> float:
@@ -132,6 +133,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--name", help="the run's name in the JSON and its folder (one preset; default: the preset), "
                                        "e.g. to compare a recipe's overrides with the preset as it is")
+    parser.add_argument("--nproc", type=int, default=1,
+                        help="train our runs data-parallel with this many torchrun ranks, the cores split between "
+                             "them (the lever: 2 single-thread ranks against one process with 2 threads)")
     parser.add_argument("--peers", action="store_true",
                         help="also train OpenNMT-py from ../shared/peers on the same budget (run name opennmt-py)")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "time_to_bleu")
@@ -150,9 +154,10 @@ def main() -> None:
     for preset in args.presets:
         name = args.name or preset
         run = out / name
-        train(preset, run, args.minutes, args.points, args.seed, args.overrides)
+        train(preset, run, args.minutes, args.points, args.seed, args.overrides, args.nproc)
         command = (f"python tools/time_to_bleu.py --presets {preset}" + (f" --name {name}" if args.name else "")
-                   + f" {budget}" + "".join(f" {o}" for o in args.overrides))
+                   + (f" --nproc {args.nproc}" if args.nproc > 1 else "") + f" {budget}"
+                   + "".join(f" {o}" for o in args.overrides))
         runs[name] = {"points": score_snapshots(run, args.points), "seed": args.seed, "command": command}
         show(name, runs[name]["points"])
     if args.peers:

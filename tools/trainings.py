@@ -3,6 +3,7 @@ time; a finished run (results.json) is reused and a killed one resumes from its 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -18,12 +19,18 @@ from seq2seq.runs.folder import RunFolder
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def train_once(preset: str, seed: int, run: Path, overrides: Sequence[str] = ()) -> None:
+def train_once(preset: str, seed: int, run: Path, overrides: Sequence[str] = (), nproc: int = 1) -> None:
+    """Train unless the run has finished; `nproc` > 1 trains data-parallel under torchrun, the cores split
+    between the ranks."""
     if RunFolder(run).results.is_file():
         return
-    print(f"training {preset} seed {seed} into {run}", flush=True)
-    subprocess.run([sys.executable, "-m", "seq2seq.cli.train", f"experiment={preset}", f"trainer.seed={seed}",
-                    "trainer.progress=false", *overrides, f"hydra.run.dir={run}"], check=True, cwd=ROOT)
+    print(f"training {preset} seed {seed} into {run}" + (f" ({nproc} ranks)" if nproc > 1 else ""), flush=True)
+    launcher, env = [sys.executable], None
+    if nproc > 1:
+        launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
+        env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // nproc))}
+    subprocess.run([*launcher, "-m", "seq2seq.cli.train", f"experiment={preset}", f"trainer.seed={seed}",
+                    "trainer.progress=false", *overrides, f"hydra.run.dir={run}"], check=True, cwd=ROOT, env=env)
 
 
 def test_scores(checkpoint: Path, pair: str | None = None) -> Tuple[List[str], List[str], Dict[str, Any]]:

@@ -36,12 +36,14 @@ def test_the_tool_keeps_and_scores_models_at_points_of_the_clock(tmp_path):
                 for name, run in runs.items()}
 
     assert scored(json.loads((tmp_path / "curves.json").read_text())["runs"]) == scored(curves["runs"])
-    # a named run of the same preset with other settings joins the same JSON beside it
-    named = [*command[:4], "--name", "toy_linear", *command[4:], "trainer.schedule=linear", "trainer.warmup_steps=10"]
+    # a named run of the same preset with other settings (here also data-parallel) joins the same JSON beside it
+    named = [*command[:4], "--name", "toy_linear", "--nproc", "2", *command[4:], "trainer.schedule=linear",
+             "trainer.warmup_steps=10"]
     result = subprocess.run(named, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     both = json.loads((tmp_path / "curves.json").read_text())["runs"]
     assert set(both) == {"toy_reverse", "toy_linear"}
     assert scored(both)["toy_reverse"] == scored(curves["runs"])["toy_reverse"]
-    assert "--name toy_linear" in both["toy_linear"]["command"]
+    assert "--name toy_linear --nproc 2" in both["toy_linear"]["command"]
+    assert "replica weight checksums" in (tmp_path / "runs" / "toy_linear" / "train.log").read_text()
     assert (tmp_path / "runs" / "toy_linear" / "snapshots" / "min_0.15").is_dir()
