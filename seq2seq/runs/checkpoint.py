@@ -185,11 +185,14 @@ class Checkpoints:
 
 
 def find_checkpoint(path: Path) -> Path:
-    """A run folder (its best checkpoint, else the latest) or a checkpoint folder itself."""
+    """A run folder (its best checkpoint, else the latest), a checkpoint folder itself, or a run's
+    `checkpoints/latest` pointer (the step folder it names)."""
     if not path.exists():
         raise CheckpointError(f"{path}: no such run or checkpoint folder")
     if (path / STATE_FILE).is_file():
         return path
+    if path.is_file() and path.name == "latest":
+        return Checkpoints(path.parent).latest()
     checkpoints = Checkpoints(path / "checkpoints")
     if (checkpoints.best / STATE_FILE).is_file():
         return checkpoints.best

@@ -115,6 +115,16 @@ def test_folder_without_checkpoint(tmp_path):
                    "no checkpoint found")
 
 
+def test_the_latest_pointer_names_the_newest_step_checkpoint(trained):
+    """checkpoint=RUN/checkpoints/latest loads the step folder the pointer names (not an error, not `best`)."""
+    from seq2seq.runs.checkpoint import find_checkpoint
+
+    pointer = trained / "checkpoints" / "latest"
+    assert find_checkpoint(pointer) == trained / "checkpoints" / pointer.read_text().strip()
+    result = run_cli(["seq2seq-translate", f"checkpoint={pointer}"], cwd=ROOT, stdin="a b c\n")
+    assert result.returncode == 0 and result.stdout.strip(), result.stderr
+
+
 def test_foreign_file_as_checkpoint(tmp_path, trained):
     fake = tmp_path / "fake"
     (fake / "checkpoints" / "best").mkdir(parents=True)
