@@ -12,6 +12,7 @@ from seq2seq.config import TrainConfig
 from seq2seq.evaluation.split import translate_split
 from seq2seq.runs.checkpoint import load_weights
 from seq2seq.runs.folder import RunFolder
+from seq2seq.training import distributed
 from seq2seq.training.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,11 @@ def run_train(cfg: TrainConfig, run_dir: Path) -> Dict[str, Any]:
         log.warning("%s already finished (%s): its best checkpoint is tested again, nothing is trained; to train "
                     "afresh use a new folder (hydra.run.dir=...) or delete this one", run_dir, trainer.should_stop())
     trainer.train()  # returns at once when the run already reached its stopping condition
-    if trainer.rank > 0:  # in a data-parallel run the first rank tests and writes the results
-        return {}
-    results = test_best(trainer, cfg, run_dir)
-    write_atomic(RunFolder(run_dir).results, json.dumps(results, indent=2))
+    results: Dict[str, Any] = {}
+    if trainer.rank == 0:  # in a data-parallel run the first rank tests and writes the results
+        results = test_best(trainer, cfg, run_dir)
+        write_atomic(RunFolder(run_dir).results, json.dumps(results, indent=2))
+    distributed.finish()
     return results
 
 
