@@ -154,8 +154,10 @@ def test_ctrl_c_during_translation_leaves_complete_lines(trained, tmp_path):
     rng = random.Random(1)
     source.write_text("".join(" ".join(rng.choice("abcdefgh") for _ in range(6)) + "\n" for _ in range(40000)))
     output = tmp_path / "out.txt"
+    # Ctrl-C as a terminal delivers it: a suite started in the background of a script inherits SIGINT ignored
     process = subprocess.Popen([sys.executable, "-m", "seq2seq.cli.translate", f"checkpoint={trained}",
-                                f"input={source}", f"output={output}"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                                f"input={source}", f"output={output}"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline and (not output.exists() or output.stat().st_size == 0):
         time.sleep(0.05)
