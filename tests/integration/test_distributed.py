@@ -20,18 +20,24 @@ def _final_weights(run):
     return load_file(str(run / "checkpoints" / "step_0000008" / "model.safetensors"))
 
 
+def _train_two_ranks(args, run) -> str:
+    """Train with two single-thread gloo ranks under torchrun; returns the log, whose replicas must agree."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                             "-m", "seq2seq.cli.train", *args, f"hydra.run.dir={run}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (run / "train.log").read_text()
+    assert "replica weight checksums" in log and "identical" in log and "DIFFER" not in log
+    return log
+
+
 @pytest.mark.slow
 def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
     single, parallel = tmp_path / "single", tmp_path / "ddp"
     result = run_cli(["seq2seq-train", *ARGS, f"hydra.run.dir={single}"], cwd=ROOT)
     assert result.returncode == 0, result.stderr
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                             "-m", "seq2seq.cli.train", *ARGS, f"hydra.run.dir={parallel}"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = (parallel / "train.log").read_text()
-    assert "replica weight checksums" in log and "identical" in log and "DIFFER" not in log
+    _train_two_ranks(ARGS, parallel)
     a, b = _final_weights(single), _final_weights(parallel)
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-5, rtol=1e-4), key
@@ -44,11 +50,4 @@ def test_ranks_share_one_clock_for_time_budgets_and_a_decaying_rate(tmp_path):
     run = tmp_path / "ddp_time"
     args = [*TINY_TOY, "trainer.max_steps=0", "trainer.max_epochs=0", "trainer.max_minutes=0.04",
             "trainer.schedule=linear", "trainer.validate_every=100000", "trainer.batch_tokens=400"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                             "-m", "seq2seq.cli.train", *args, f"hydra.run.dir={run}"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = (run / "train.log").read_text()
-    assert "reached trainer.max_minutes=0.04" in log
-    assert "replica weight checksums" in log and "identical" in log and "DIFFER" not in log
+    assert "reached trainer.max_minutes=0.04" in _train_two_ranks(args, run)
