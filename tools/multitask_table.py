@@ -13,8 +13,9 @@ seed whose multi-task BLEU is the median.
 
 A table grows over several invocations, and sessions: runs live in --out (default runs/multitask/PRESET/seedN),
 and every measured run leaves a record (its test translations and numbers, docs/results/multitask/PRESET/
-seedN.json.gz, committed) from which a later invocation builds the row without the run folder. Delete a record to
-measure its run again.
+seedN.json.gz, committed) from which a later invocation builds the row without the run folder. A run or record made
+with another training config than the preset and overrides compose to now (say, after a preset's patience changed)
+is refused with the keys that differ, never reused: delete the record and the run folder to measure it again.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from seq2seq.data.corpus import read_split
 from seq2seq.evaluation.significance import paired_p_value
 from seq2seq.runs.folder import read_checkpoint
 
-from trainings import ROOT, test_scores, train_once
+from trainings import ROOT, refuse_stale, test_scores, train_once, trained_config
 
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
@@ -70,11 +71,15 @@ def record(preset: str, seed: int, task: str, out: Path, records: Path, override
     """One run's test translations and numbers: from its committed record (so a table grows over sessions whose
     run folders are gone), else trained if need be, measured and recorded."""
     path = record_path(records, preset, seed)
+    wanted = trained_config(preset, seed, overrides)
     if path.is_file():
-        return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+        kept = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+        refuse_stale(path, kept["config"], preset, wanted, "delete it (and its run folder) to measure "
+                     "the preset as it is")
+        return kept
     run = out / preset / f"seed{seed}"
     train_once(preset, seed, run, overrides)
-    measured = measure(run, task)
+    measured = {**measure(run, task), "config": wanted}
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, gzip.compress(json.dumps(measured).encode("utf-8"), mtime=0))
     return measured

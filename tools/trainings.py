@@ -10,18 +10,69 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy
+from omegaconf import OmegaConf
+
+from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, TrainConfig, compose, config_dict, to_typed
 from seq2seq.data.files import read_lines
 from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.runs.folder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
+# keys that do not change what a run learns: its label, where the data root is (any key `*.root`: the tools check
+# the test set's hash), how it reports, the fine-tuning parent's path (the row names the parent), test-time decoding
+UNTRAINED = ("name", "trainer.progress", "trainer.tensorboard", "trainer.log_every", "trainer.threads",
+             "trainer.device", "trainer.keep_checkpoints", "trainer.finetune_from", "decoding.")
+
+
+def trained_config(preset: str, seed: int, overrides: Sequence[str] = ()) -> Dict[str, Any]:
+    """The training config `train_once` gives a run, flattened to dotted keys, without the UNTRAINED ones."""
+    cfg = compose("train", [f"experiment={preset}", f"trainer.seed={seed}", *overrides])
+    return comparable(to_typed(cfg, TrainConfig))
+
+
+def comparable(cfg: TrainConfig) -> Dict[str, Any]:
+    """A typed training config as {dotted key: value}, the UNTRAINED keys left out."""
+    flat: Dict[str, Any] = {}
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, f"{key}.{name}" if key else str(name))
+        elif isinstance(node, list) and any(isinstance(v, (dict, list)) for v in node):
+            for index, value in enumerate(node):
+                walk(value, f"{key}.{index}")
+        elif not key.endswith(".root") and not any(key == u or (u.endswith(".") and key.startswith(u))
+                                                   for u in UNTRAINED):
+            flat[key] = node
+
+    walk(config_dict(cfg), "")
+    return flat
+
+
+def config_changes(made: Dict[str, Any], wanted: Dict[str, Any]) -> List[str]:
+    """`key: made -> wanted` for every trained key on which a run (or its record) differs from the composition."""
+    return [f"{key}: {made.get(key, '(none)')} -> {wanted.get(key, '(none)')}"
+            for key in sorted(set(made) | set(wanted)) if made.get(key) != wanted.get(key)]
+
+
+def refuse_stale(what: Path, made: Dict[str, Any], preset: str, wanted: Dict[str, Any],
+                 fix: str = "delete it to train the preset as it is, or train under another name") -> None:
+    """Stop, naming the keys, when a finished or killed run (or a record) was made with another config than the
+    preset and overrides compose to now: reusing it would put an old recipe's numbers under the new one."""
+    changes = config_changes(made, wanted)
+    if changes:
+        shown = "; ".join(changes[:4]) + (f"; and {len(changes) - 4} more" if len(changes) > 4 else "")
+        sys.exit(f"{what}: made with another config than {preset} gives now ({shown}); {fix}")
 
 
 def train_once(preset: str, seed: int, run: Path, overrides: Sequence[str] = (), nproc: int = 1) -> None:
     """Train unless the run has finished; `nproc` > 1 trains data-parallel under torchrun, the cores split
-    between the ranks."""
+    between the ranks. A finished or killed run made with another config is refused (refuse_stale)."""
+    made = run / ".hydra" / "config.yaml"
+    if made.is_file():
+        refuse_stale(run, comparable(to_typed(OmegaConf.load(made), TrainConfig)), preset,
+                     trained_config(preset, seed, ["trainer.progress=false", *overrides]))
     if RunFolder(run).results.is_file():
         return
     print(f"training {preset} seed {seed} into {run}" + (f" ({nproc} ranks)" if nproc > 1 else ""), flush=True)

@@ -36,6 +36,10 @@ def test_the_tool_keeps_and_scores_models_at_points_of_the_clock(tmp_path):
                 for name, run in runs.items()}
 
     assert scored(json.loads((tmp_path / "curves.json").read_text())["runs"]) == scored(curves["runs"])
+    # the finished run is never reused for another recipe: refused, naming the run and the key that changed
+    stale = subprocess.run([*command, "trainer.lr=0.5"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert stale.returncode != 0 and "trainer.lr: 0.003 -> 0.5" in stale.stderr
+    assert str(tmp_path / "runs" / "toy_reverse") in stale.stderr
     # a named run of the same preset with other settings (here also data-parallel) joins the same JSON beside it
     named = [*command[:4], "--name", "toy_linear", "--nproc", "2", *command[4:], "trainer.schedule=linear",
              "trainer.warmup_steps=10"]
