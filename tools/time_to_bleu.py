@@ -151,6 +151,10 @@ def main() -> None:
     previous = json.loads(args.json.read_text(encoding="utf-8"))["runs"] if args.json.is_file() else {}
     runs: Dict[str, Any] = {}
     budget = f"--minutes {args.minutes:g} --points " + " ".join(f"{p:g}" for p in args.points) + f" --seed {args.seed}"
+    for flag in ("out", "json", "png"):  # where the curves went, when not to the defaults
+        path = getattr(args, flag).resolve()
+        if path != parser.get_default(flag).resolve():
+            budget += f" --{flag} {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
     for preset in args.presets:
         name = args.name or preset
         run = out / name
