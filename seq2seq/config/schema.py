@@ -344,7 +344,7 @@ class DecodingConfig:
     seed: int = 1
     max_length_ratio: float = 2.0  # max output tokens = ratio * source tokens + max_length_extra
     max_length_extra: int = 10
-    batch_size: int = 64  # sentences per batch
+    batch_size: int = 128  # sentences per batch (beam 5, whole process, 1,000 sentences: 128 was 8 % faster than 64)
     quantize: bool = False  # int8 dynamic quantization of LSTM and linear layers (CPU)
 
     def __post_init__(self) -> None:
