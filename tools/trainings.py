@@ -25,10 +25,14 @@ UNTRAINED = ("name", "trainer.progress", "trainer.tensorboard", "trainer.log_eve
              "trainer.device", "trainer.keep_checkpoints", "trainer.finetune_from", "decoding.")
 
 
+def command_overrides(preset: str, seed: int, overrides: Sequence[str] = ()) -> List[str]:
+    """What `train_once` gives the training command (and `trained_config` composes, so the two cannot drift)."""
+    return [f"experiment={preset}", f"trainer.seed={seed}", "trainer.progress=false", *overrides]
+
+
 def trained_config(preset: str, seed: int, overrides: Sequence[str] = ()) -> Dict[str, Any]:
     """The training config `train_once` gives a run, flattened to dotted keys, without the UNTRAINED ones."""
-    cfg = compose("train", [f"experiment={preset}", f"trainer.seed={seed}", *overrides])
-    return comparable(to_typed(cfg, TrainConfig))
+    return comparable(to_typed(compose("train", command_overrides(preset, seed, overrides)), TrainConfig))
 
 
 def comparable(cfg: TrainConfig) -> Dict[str, Any]:
@@ -72,7 +76,7 @@ def train_once(preset: str, seed: int, run: Path, overrides: Sequence[str] = (),
     made = run / ".hydra" / "config.yaml"
     if made.is_file():
         refuse_stale(run, comparable(to_typed(OmegaConf.load(made), TrainConfig)), preset,
-                     trained_config(preset, seed, ["trainer.progress=false", *overrides]))
+                     trained_config(preset, seed, overrides))
     if RunFolder(run).results.is_file():
         return
     print(f"training {preset} seed {seed} into {run}" + (f" ({nproc} ranks)" if nproc > 1 else ""), flush=True)
@@ -80,8 +84,8 @@ def train_once(preset: str, seed: int, run: Path, overrides: Sequence[str] = (),
     if nproc > 1:
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
         env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // nproc))}
-    subprocess.run([*launcher, "-m", "seq2seq.cli.train", f"experiment={preset}", f"trainer.seed={seed}",
-                    "trainer.progress=false", *overrides, f"hydra.run.dir={run}"], check=True, cwd=ROOT, env=env)
+    subprocess.run([*launcher, "-m", "seq2seq.cli.train", *command_overrides(preset, seed, overrides),
+                    f"hydra.run.dir={run}"], check=True, cwd=ROOT, env=env)
 
 
 def test_scores(checkpoint: Path, pair: str | None = None) -> Tuple[List[str], List[str], Dict[str, Any]]:
