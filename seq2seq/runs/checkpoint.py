@@ -14,11 +14,11 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, load_model, save_file, save_model
+from safetensors.torch import load_file, save_file
 
 from seq2seq import CHECKPOINT_FORMAT, __version__
 from seq2seq.atomic import write_atomic
@@ -49,20 +49,52 @@ def read_state(folder: Path) -> Dict[str, Any]:
     return state
 
 
+def _aliases(model: torch.nn.Module) -> List[List[str]]:
+    """The model's state names grouped by the tensor they name: a tied output layer or a shared embedding table is
+    one group of several names (sorted; the first is the one stored)."""
+    groups: Dict[Tuple, List[str]] = {}
+    for name, tensor in model.state_dict().items():
+        key = (tensor.device, tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape),
+               tuple(tensor.stride()))
+        groups.setdefault(key, []).append(name)
+    return [sorted(names) for names in groups.values()]
+
+
+def save_weights(model: torch.nn.Module, path: Path) -> None:
+    """The model's weights as safetensors, each distinct tensor once, as CPU copies: cuDNN packs an RNN's GPU weights
+    into one buffer, whose views safetensors refuses to write. The file is what safetensors' own save_model writes
+    (a dropped alias is named in the metadata), so checkpoints read the same either way."""
+    state = model.state_dict()
+    tensors, metadata = {}, {"format": "pt"}
+    for first, *others in _aliases(model):
+        tensors[first] = state[first].detach().to("cpu", copy=True).contiguous()
+        metadata.update(dict.fromkeys(others, first))
+    save_file(tensors, str(path), metadata=metadata)
+
+
 def load_weights(model: torch.nn.Module, folder: Path) -> None:
     path = folder / MODEL_FILE
     if not path.is_file():
         raise CheckpointError(f"{folder}: no {MODEL_FILE}; the checkpoint is incomplete")
     try:
-        missing, unexpected = load_model(model, str(path), strict=False)
+        tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(f"{path}: corrupt or truncated weights file ({err})") from None
-    except RuntimeError as err:
-        detail = next((line.strip() for line in str(err).splitlines() if "size mismatch" in line), str(err))
-        raise CheckpointError(f"{path}: weights do not fit the model built from the config: {detail}") from None
+    state, missing = {}, []
+    for names in _aliases(model):
+        stored = next((name for name in names if name in tensors), None)
+        if stored is None:
+            missing.append(names[0])
+        state.update(dict.fromkeys(names, tensors.get(stored)))
+    unexpected = set(tensors) - set(state)
     if missing or unexpected:
         raise CheckpointError(f"{path}: weights do not match the model's architecture "
                               f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        detail = next((line.strip() for line in str(err).splitlines() if "size mismatch" in line), str(err))
+        raise CheckpointError(f"{path}: weights do not fit the model built from the config: {detail}") from None
 
 
 def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
@@ -122,7 +154,7 @@ class Checkpoints:
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            save_model(model, str(tmp / MODEL_FILE))
+            save_weights(model, tmp / MODEL_FILE)
             save_file(training, str(tmp / TRAINING_FILE))
             _write_json(tmp / STATE_FILE, state)
             if final.exists():
@@ -151,7 +183,7 @@ class Checkpoints:
         tmp = folder.with_name(f".{folder.name}.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        save_model(model, str(tmp / MODEL_FILE))
+        save_weights(model, tmp / MODEL_FILE)
         _write_json(tmp / STATE_FILE, {**state, "format": CHECKPOINT_FORMAT, "version": __version__})
         os.replace(tmp, folder)
 

@@ -193,11 +193,11 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypa
     real_save = checkpoint_module.save_file
     calls = {"n": 0}
 
-    def full_disk(tensors, path):
+    def full_disk(tensors, path, metadata=None):  # the first checkpoint's two files are written, then the disk is full
         calls["n"] += 1
-        if calls["n"] >= 2:
+        if calls["n"] >= 3:
             raise OSError(28, "No space left on device")
-        return real_save(tensors, path)
+        return real_save(tensors, path, metadata=metadata)
 
     monkeypatch.setattr(checkpoint_module, "save_file", full_disk)
     with pytest.raises(CheckpointError, match=r"No space left on device.*previous checkpoint \(step_0000005\)"):

@@ -98,3 +98,31 @@ def test_parameter_counts_per_encoder_and_decoder():
     counts = model.parameter_counts()
     assert set(counts["encoders"]) == {"x"} and set(counts["decoders"]) == {"y"}
     assert counts["encoders"]["x"] + counts["decoders"]["y"] == counts["total"]
+
+
+def test_weights_packed_into_one_buffer_save_and_load_exactly(tmp_path):
+    """cuDNN packs an RNN's GPU weights into one buffer, and safetensors' save_model refuses such views: a model
+    whose encoder parameters are views of one flat tensor, with a tied output layer, must save and load back
+    exactly; a file written by safetensors' save_model (checkpoints of earlier versions) must load too."""
+    from safetensors.torch import save_model
+
+    from seq2seq.runs.checkpoint import MODEL_FILE, load_weights, save_weights
+
+    model = tiny_model(attention="luong_general", tie_embeddings=True, embedding_dim=12)
+    (tmp_path / "plain").mkdir()
+    save_model(model, str(tmp_path / "plain" / MODEL_FILE))
+    rnn = model.encoders["x"].rnn
+    flat = torch.cat([p.detach().reshape(-1) for p in rnn.parameters()])
+    offset = 0
+    for p in rnn.parameters():
+        p.data = flat[offset:offset + p.numel()].view_as(p)
+        offset += p.numel()
+    (tmp_path / "packed").mkdir()
+    save_weights(model, tmp_path / "packed" / MODEL_FILE)
+    for folder in ("packed", "plain"):
+        fresh = tiny_model(seed=1, attention="luong_general", tie_embeddings=True, embedding_dim=12)
+        load_weights(fresh, tmp_path / folder)
+        assert fresh.state_dict().keys() == model.state_dict().keys()
+        for name, tensor in model.state_dict().items():
+            assert torch.equal(fresh.state_dict()[name], tensor), (folder, name)
+        assert fresh.decoders["y"].output.weight is fresh.decoders["y"].embed.weight
