@@ -12,21 +12,27 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from seq2seq.data.batching import Batch
+from seq2seq.errors import ConfigError
 from seq2seq.text import PAD
 
 
-def init() -> Tuple[int, int]:
-    """(rank, world size): (0, 1) unless started by torchrun with several processes."""
+def init(device: torch.device) -> Tuple[int, int, torch.device]:
+    """(rank, world size, this rank's device): (0, 1, device) unless started by torchrun with several processes.
+    On a GPU every process of a machine takes its own card (NCCL); on the CPU the processes talk over gloo."""
     size = int(os.environ.get("WORLD_SIZE", "1"))
     if size <= 1:
-        return 0, 1
+        return 0, 1, device
+    if device.type == "cuda":
+        local, cards = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+        if int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > cards:
+            raise ConfigError(f"trainer.device: {os.environ['LOCAL_WORLD_SIZE']} processes on this machine but "
+                              f"{cards} CUDA GPU(s); start at most {cards} per machine (--nproc_per_node) or train "
+                              "on the CPU with trainer.device=cpu")
+        device = torch.device(f"cuda:{local}")
+        torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
-    return dist.get_rank(), size
-
-
-def local_device() -> torch.device:
-    return torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), size, device
 
 
 def wrap(model: torch.nn.Module, device: torch.device) -> DistributedDataParallel:

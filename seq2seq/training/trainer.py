@@ -42,13 +42,10 @@ class TrainingStopped(UserError):
 class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path):
         self.cfg, self.run_dir = cfg, run_dir
-        self.rank, self.world = distributed.init()
-        self.device = pick_device(cfg.trainer.device, cfg.trainer.threads)
-        if self.world > 1:
-            if self.device.type == "cuda":
-                self.device = distributed.local_device()
-            if self.rank > 0:  # one rank speaks and writes
-                logging.getLogger("seq2seq").setLevel(logging.WARNING)
+        device = pick_device(cfg.trainer.device, cfg.trainer.threads)
+        self.rank, self.world, self.device = distributed.init(device)
+        if self.rank > 0:  # one rank speaks and writes
+            logging.getLogger("seq2seq").setLevel(logging.WARNING)
         if cfg.trainer.precision == Precision.bf16 and self.device.type != "cuda":
             raise ConfigError("trainer.precision: bf16 autocast is for CUDA GPUs (the CPU LSTM kernels have no bf16 "
                               "path); use trainer.precision=fp32 on the CPU")
@@ -98,6 +95,9 @@ class Trainer:
         counts = self.model.parameter_counts()
         log.info("model: %s parameters (encoders %s, decoders %s)", f"{counts['total']:,}", counts["encoders"],
                  counts["decoders"])
+        log.info("device: %s%s, %s", self.device, f" ({torch.cuda.get_device_name(self.device)})"
+                 if self.device.type == "cuda" else f" ({torch.get_num_threads()} threads)",
+                 cfg.trainer.precision.value + (f" x {self.world} processes" if self.world > 1 else ""))
 
     # -- state -------------------------------------------------------------------------------------------------
 
