@@ -34,14 +34,22 @@ from peers import PEERS, ensure_peers, peer_env
 from trainings import whole_process_rate
 
 
-def matmul_gflops(threads: int, size: int = 2048, repeat: int = 10) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_gflops(device: torch.device, size: int = 2048, repeat: int = 10) -> float:
+    """float32 matrix-product rate on the device the benchmark trains on (the ceiling its FLOPs are compared to)."""
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     for _ in range(3):
         a @ b
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(repeat):
         a @ b
+    synchronize(device)
     return 2 * size**3 * repeat / (time.perf_counter() - start) / 1e9
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def encoder_flops_per_source_token(cfg: TrainConfig) -> float:
@@ -84,14 +92,15 @@ def bench_training(cfg: TrainConfig, run_dir: Path, steps: int) -> dict:
             "train_gflops_per_s": flops_per_tgt_token * tokens / spent / 1e9, "train_steps": steps}
 
 
-def bench_translation(model, vocabs, cfg: TrainConfig, run_dir: Path, label_prefix: str = "") -> dict:
+def bench_translation(model, vocabs, cfg: TrainConfig, run_dir: Path, device: torch.device,
+                      label_prefix: str = "") -> dict:
     """Decoding speed (in-process: encode, search, detokenise) and BLEU, greedy and beam 5, on the test set."""
     task = cfg.tasks[0]
     data = task_data(cfg.data, task)
     out = {}
     for label, decoding in (("greedy", DecodingConfig(strategy=Strategy.greedy)),
                             ("beam5", DecodingConfig(strategy=Strategy.beam, beam_size=5))):
-        result = translate_split(model, vocabs, task, data, data.test, decoding, torch.device("cpu"), run_dir)
+        result = translate_split(model, vocabs, task, data, data.test, decoding, device, run_dir)
         out[f"{label_prefix}{label}_sentences_per_s"] = result.sentences_per_second
         out[f"{label_prefix}{label}_bleu"] = result.scores["bleu"]
     return out
@@ -134,23 +143,28 @@ def main() -> None:
                    TrainConfig)
     cfg.data.root = os.path.abspath(cfg.data.root)
 
-    report = {"threads": args.threads, "torch": torch.__version__, "matmul_gflops_per_s": matmul_gflops(args.threads)}
     with tempfile.TemporaryDirectory() as tmp:
         train = bench_training(cfg, Path(tmp), args.steps)
         trainer = train.pop("trainer")
+        device = trainer.device  # trainer.device (auto: a CUDA GPU when there is one); translation runs there too
+        report = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+                  "threads": args.threads, "torch": torch.__version__, "precision": cfg.trainer.precision.value,
+                  "matmul_gflops_per_s": matmul_gflops(device)}
         report.update(train)
         report["train_flops_fraction_of_matmul"] = report["train_gflops_per_s"] / report["matmul_gflops_per_s"]
         if args.checkpoint:
-            trained = load_trained(args.checkpoint, torch.device("cpu"))
-            report.update(bench_translation(trained.model, trained.vocabs, cfg, Path(tmp)))
-            report.update(bench_translation(quantized(trained.model), trained.vocabs, cfg, Path(tmp), "int8_"))
+            trained = load_trained(args.checkpoint, device)
+            report.update(bench_translation(trained.model, trained.vocabs, cfg, Path(tmp), device))
+            if device.type == "cpu":  # dynamic int8 quantisation is a CPU path
+                report.update(bench_translation(quantized(trained.model), trained.vocabs, cfg, Path(tmp),
+                                                torch.device("cpu"), "int8_"))
             source = Path(cfg.data.root) / cfg.data.dir / f"{cfg.data.test}.{cfg.data.src}.gz"
             for label, decoding in (("greedy", "greedy"), ("beam5", "beam")):
                 rate = whole_process_rate(args.checkpoint, source, decoding)
                 report[f"{label}_sentences_per_s_whole_process"] = rate
             report["translation_model"] = str(args.checkpoint)
         else:
-            report.update(bench_translation(trainer.model.eval(), trainer.vocabs, cfg, Path(tmp)))
+            report.update(bench_translation(trainer.model.eval(), trainer.vocabs, cfg, Path(tmp), device))
             report["translation_model"] = f"untrained ({args.steps} benchmark steps)"
     report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.peers:
