@@ -27,6 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from seq2seq.config import DecodingConfig, Strategy, TrainConfig, compose, task_data, to_typed
 from seq2seq.evaluation.split import translate_split
+from seq2seq.runs.device import describe
 from seq2seq.runs.trained import load_trained, quantized
 from seq2seq.training.trainer import Trainer
 
@@ -147,7 +148,7 @@ def main() -> None:
         train = bench_training(cfg, Path(tmp), args.steps)
         trainer = train.pop("trainer")
         device = trainer.device  # trainer.device (auto: a CUDA GPU when there is one); translation runs there too
-        report = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        report = {"device": describe(device),
                   "threads": args.threads, "torch": torch.__version__, "precision": cfg.trainer.precision.value,
                   "matmul_gflops_per_s": matmul_gflops(device)}
         report.update(train)

@@ -107,7 +107,8 @@ def plot(runs: Dict[str, Any], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(9.5 if len(runs) > 4 else 7, 4.5))
+    beside = len(runs) > 4  # many curves: the legend beside the plot, not over them
+    figure, axes = plt.subplots(figsize=(9.5 if beside else 7, 4.5))
     for name, run in runs.items():
         points = run["points"]
         axes.plot([p["minutes"] for p in points], [p["bleu"] for p in points], marker="o", label=name)
@@ -115,7 +116,7 @@ def plot(runs: Dict[str, Any], path: Path, title: str) -> None:
     axes.set_ylabel("test BLEU (beam 5)")
     axes.set_title(title)
     axes.grid(alpha=0.3)
-    if len(runs) > 4:  # many curves: the legend beside the plot, not over them
+    if beside:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     else:
         axes.legend()

@@ -49,11 +49,11 @@ def read_state(folder: Path) -> Dict[str, Any]:
     return state
 
 
-def _aliases(model: torch.nn.Module) -> List[List[str]]:
-    """The model's state names grouped by the tensor they name: a tied output layer or a shared embedding table is
+def _aliases(state: Dict[str, torch.Tensor]) -> List[List[str]]:
+    """A model's state names grouped by the tensor they name: a tied output layer or a shared embedding table is
     one group of several names (sorted; the first is the one stored)."""
     groups: Dict[Tuple, List[str]] = {}
-    for name, tensor in model.state_dict().items():
+    for name, tensor in state.items():
         key = (tensor.device, tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape),
                tuple(tensor.stride()))
         groups.setdefault(key, []).append(name)
@@ -66,7 +66,7 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
     (a dropped alias is named in the metadata), so checkpoints read the same either way."""
     state = model.state_dict()
     tensors, metadata = {}, {"format": "pt"}
-    for first, *others in _aliases(model):
+    for first, *others in _aliases(state):
         tensors[first] = state[first].detach().to("cpu", copy=True).contiguous()
         metadata.update(dict.fromkeys(others, first))
     save_file(tensors, str(path), metadata=metadata)
@@ -81,7 +81,7 @@ def load_weights(model: torch.nn.Module, folder: Path) -> None:
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(f"{path}: corrupt or truncated weights file ({err})") from None
     state, missing = {}, []
-    for names in _aliases(model):
+    for names in _aliases(model.state_dict()):
         stored = next((name for name in names if name in tensors), None)
         if stored is None:
             missing.append(names[0])

@@ -15,3 +15,10 @@ def pick_device(name: str, threads: int = 0) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device: {name} asked for, but no CUDA GPU is available; use device=cpu")
     return torch.device(name)
+
+
+def describe(device: torch.device) -> str:
+    """What a run computes on, for logs and reports: "cuda:0 (NVIDIA H100 80GB HBM3)" or "cpu (2 threads)"."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"{device} ({torch.get_num_threads()} threads)"

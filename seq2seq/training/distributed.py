@@ -23,12 +23,12 @@ def init(device: torch.device) -> Tuple[int, int, torch.device]:
     if size <= 1:
         return 0, 1, device
     if device.type == "cuda":
-        local, cards = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
-        if int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > cards:
-            raise ConfigError(f"trainer.device: {os.environ['LOCAL_WORLD_SIZE']} processes on this machine but "
+        processes, cards = int(os.environ.get("LOCAL_WORLD_SIZE", "1")), torch.cuda.device_count()
+        if processes > cards:
+            raise ConfigError(f"trainer.device: {processes} processes on this machine but "
                               f"{cards} CUDA GPU(s); start at most {cards} per machine (--nproc_per_node) or train "
                               "on the CPU with trainer.device=cpu")
-        device = torch.device(f"cuda:{local}")
+        device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")

@@ -26,7 +26,7 @@ from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.model import Seq2Seq
 from seq2seq.runs.checkpoint import Checkpoints, load_weights, read_state
-from seq2seq.runs.device import pick_device
+from seq2seq.runs.device import describe, pick_device
 from seq2seq.text import Vocab
 from seq2seq.training import distributed, transfer
 from seq2seq.training.metrics import MetricsLog
@@ -95,9 +95,8 @@ class Trainer:
         counts = self.model.parameter_counts()
         log.info("model: %s parameters (encoders %s, decoders %s)", f"{counts['total']:,}", counts["encoders"],
                  counts["decoders"])
-        log.info("device: %s%s, %s", self.device, f" ({torch.cuda.get_device_name(self.device)})"
-                 if self.device.type == "cuda" else f" ({torch.get_num_threads()} threads)",
-                 cfg.trainer.precision.value + (f" x {self.world} processes" if self.world > 1 else ""))
+        log.info("device: %s, %s%s", describe(self.device), cfg.trainer.precision.value,
+                 f" x {self.world} processes" if self.world > 1 else "")
 
     # -- state -------------------------------------------------------------------------------------------------
 
