@@ -55,9 +55,10 @@ def test_reference_model_matches_the_issue():
     assert (cfg.data.spm.joint, cfg.data.spm.vocab_size, cfg.data.spm.model_type.value) == (True, 8000, "unigram")
     assert (cfg.trainer.batch_tokens, cfg.trainer.lr, cfg.trainer.clip_norm) == (4096, 1e-3, 1.0)
     assert (cfg.trainer.schedule.value, cfg.trainer.label_smoothing, dec.tie_embeddings) == ("constant", 0.0, False)
-    # multi30k_attention: the same layers and data, another recipe
+    # multi30k_attention: the same layers and data, another recipe (and a 4k vocabulary)
     fast = train_config(["experiment=multi30k_attention"])
-    assert (fast.model.encoder, fast.data) == (cfg.model.encoder, cfg.data)
+    assert (fast.model.encoder, fast.data.dir, fast.data.spm.joint) == (cfg.model.encoder, cfg.data.dir, True)
+    assert fast.data.spm.vocab_size == 4000
     assert fast.model.decoder.hidden_size == dec.hidden_size and fast.model.decoder.tie_embeddings
     assert (fast.trainer.schedule.value, fast.trainer.batch_tokens) == ("linear", 2048)
     context = train_config(["experiment=multi30k_context"]).model.decoder
