@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install, prepare Multi30k (SentencePiece is trained inside the run), train the
-# reference model for MINUTES (default 10) on the CPU, translate test_2016_flickr with beam search, score it.
+# reference model's layers with the multi30k_quickstart recipe for MINUTES (default 10) on the CPU, translate
+# test_2016_flickr with beam search, score it.
 #   SEQ2SEQ_DATA=../shared/data bash tools/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,6 @@ if [ -e "$RUN/results.json" ]; then
     echo "quickstart: $RUN has finished training before and is reused as it is; RUN=runs/other bash $0 trains afresh"
 fi
 pip install torch==2.13.0 -e .
-seq2seq-train experiment=multi30k_attention trainer.max_minutes="$MINUTES" hydra.run.dir="$RUN"
+seq2seq-train experiment=multi30k_quickstart trainer.max_minutes="$MINUTES" hydra.run.dir="$RUN"
 seq2seq-translate checkpoint="$RUN" decoding=beam input="$TEST.en.gz" output="$RUN/test_2016_flickr.beam5.de"
 seq2seq-evaluate ref="$TEST.de.gz" hyp="$RUN/test_2016_flickr.beam5.de" json="$RUN/scores.json"

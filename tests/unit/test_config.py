@@ -55,12 +55,16 @@ def test_reference_model_matches_the_issue():
     assert (cfg.data.spm.joint, cfg.data.spm.vocab_size, cfg.data.spm.model_type.value) == (True, 8000, "unigram")
     assert (cfg.trainer.batch_tokens, cfg.trainer.lr, cfg.trainer.clip_norm) == (4096, 1e-3, 1.0)
     assert (cfg.trainer.schedule.value, cfg.trainer.label_smoothing, dec.tie_embeddings) == ("constant", 0.0, False)
-    # multi30k_attention: the same layers and data, another recipe (and a 4k vocabulary)
+    # multi30k_attention: the same layers and data, another recipe
     fast = train_config(["experiment=multi30k_attention"])
-    assert (fast.model.encoder, fast.data.dir, fast.data.spm.joint) == (cfg.model.encoder, cfg.data.dir, True)
-    assert fast.data.spm.vocab_size == 4000
+    assert (fast.model.encoder, fast.data) == (cfg.model.encoder, cfg.data)
     assert fast.model.decoder.hidden_size == dec.hidden_size and fast.model.decoder.tie_embeddings
     assert (fast.trainer.schedule.value, fast.trainer.batch_tokens) == ("linear", 2048)
+    # multi30k_quickstart: that recipe on 10 minutes with a 4k vocabulary, nothing else changed
+    quick = train_config(["experiment=multi30k_quickstart"])
+    assert (quick.data.spm.vocab_size, quick.trainer.max_minutes, fast.trainer.max_minutes) == (4000, 10, 60)
+    assert (quick.model, quick.trainer.lr, quick.trainer.schedule, quick.trainer.batch_tokens) == (
+        fast.model, fast.trainer.lr, fast.trainer.schedule, fast.trainer.batch_tokens)
     context = train_config(["experiment=multi30k_context"]).model.decoder
     assert context.attention.value == "none"
 
@@ -97,7 +101,8 @@ def test_conf_tree_has_the_documented_groups():
                  "data/toy_reverse.yaml", "model/lstm_context.yaml", "model/lstm_attention.yaml",
                  "decoding/greedy.yaml", "decoding/beam.yaml", "decoding/sample.yaml", "task/single.yaml",
                  "experiment/toy_reverse.yaml", "experiment/multi30k_context.yaml",
-                 "experiment/multi30k_attention.yaml", "experiment/multi30k_reference.yaml"]:
+                 "experiment/multi30k_attention.yaml", "experiment/multi30k_reference.yaml",
+                 "experiment/multi30k_quickstart.yaml"]:
         assert Path(CONF / path).is_file(), path
 
 
