@@ -40,7 +40,7 @@ from trainings import ROOT, refuse_stale, test_scores, train_once, trained_confi
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
     "multi30k_lowres_many_to_one": ("multi30k_lowres_de_en", "de-en", None),
-    "multi30k_lowres_many_to_one_shared": ("multi30k_lowres_de_en", "de-en", None),
+    "multi30k_lowres_many_to_one_separate": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_many_to_one_finetune": ("multi30k_lowres_de_en", "de-en", "multi30k_lowres_many_to_one"),
     "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en", None),
@@ -186,9 +186,10 @@ def main() -> None:
     rows = [row_of(preset, args.seeds, out, args.records.resolve(), args.overrides) for preset in args.presets]
     for row in rows:  # the command that makes this row (rows of other invocations keep their own)
         row["command"] = row_command(row, args.overrides)
-    # rows of other presets already in the JSON (earlier invocations) are kept
+    # rows of other presets already in the JSON (earlier invocations) are kept, those of presets gone are dropped
     previous = json.loads(args.json.read_text(encoding="utf-8"))["rows"] if args.json.is_file() else []
-    rows += [{"command": row_command(r, []), **r} for r in previous if r["preset"] not in args.presets]
+    rows += [{"command": row_command(r, []), **r} for r in previous
+             if r["preset"] not in args.presets and r["preset"] in ROWS]
     rows.sort(key=lambda r: list(ROWS).index(r["preset"]))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.json, json.dumps({"rows": rows}, indent=2) + "\n")
