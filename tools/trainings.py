@@ -37,6 +37,11 @@ def trained_config(preset: str, seed: int, overrides: Sequence[str] = ()) -> Dic
 
 def comparable(cfg: TrainConfig) -> Dict[str, Any]:
     """A typed training config as {dotted key: value}, the UNTRAINED keys left out."""
+    return flatten(config_dict(cfg))
+
+
+def flatten(tree: Any) -> Dict[str, Any]:
+    """A config tree as {dotted key: value} (lists of values stay values), the UNTRAINED keys left out."""
     flat: Dict[str, Any] = {}
 
     def walk(node: Any, key: str) -> None:
@@ -50,12 +55,16 @@ def comparable(cfg: TrainConfig) -> Dict[str, Any]:
                                                    for u in UNTRAINED):
             flat[key] = node
 
-    walk(config_dict(cfg), "")
+    walk(tree, "")
     return flat
 
 
 def config_changes(made: Dict[str, Any], wanted: Dict[str, Any]) -> List[str]:
-    """`key: made -> wanted` for every trained key on which a run (or its record) differs from the composition."""
+    """`key: made -> wanted` for every trained key on which a run (or its record) differs from the composition.
+    A key the record lacks was added to the schema after it was made, with a default that keeps the old
+    behaviour: it counts at that default."""
+    defaults = flatten(OmegaConf.to_container(OmegaConf.structured(TrainConfig), enum_to_str=True))
+    made = {**{key: defaults[key] for key in wanted if key not in made and key in defaults}, **made}
     return [f"{key}: {made.get(key, '(none)')} -> {wanted.get(key, '(none)')}"
             for key in sorted(set(made) | set(wanted)) if made.get(key) != wanted.get(key)]
 

@@ -18,6 +18,7 @@ from seq2seq.config.schema import (
     DecodingConfig,
     EncoderConfig,
     InitConfig,
+    IntervalUnit,
     ModelConfig,
     Precision,
     Schedule,
@@ -35,11 +36,10 @@ from seq2seq.errors import ConfigError
 
 __all__ = [
     "AttentionType", "AverageConfig", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig",
-    "EncoderConfig", "EvaluateConfig", "InitConfig", "ModelConfig", "Precision", "Schedule", "ScoreConfig",
-    "SentencePieceConfig", "ServeConfig", "SpmType", "Strategy", "TaskConfig", "TaskSampling", "ToyConfig",
-    "TrainConfig",
-    "TrainerConfig", "TranslateConfig", "WordVectorsConfig", "CONF_DIR", "compose", "config_dict",
-    "describe_omegaconf_error", "register_configs", "task_data", "to_typed",
+    "EncoderConfig", "EvaluateConfig", "InitConfig", "IntervalUnit", "ModelConfig", "Precision", "Schedule",
+    "ScoreConfig", "SentencePieceConfig", "ServeConfig", "SpmType", "Strategy", "TaskConfig", "TaskSampling",
+    "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig", "CONF_DIR", "compose",
+    "config_dict", "describe_omegaconf_error", "register_configs", "task_data", "to_typed",
 ]
 
 # Schemas named in the YAML files' defaults lists (`- /schema/model@_here_`); registered once by the CLI.

@@ -56,6 +56,11 @@ class TaskSampling(Enum):
     temperature = "temperature"  # p(task) proportional to (training pairs) ** (1 / trainer.sampling_temperature)
 
 
+class IntervalUnit(Enum):
+    step = "step"  # every optimizer step, whichever task it trained
+    main_update = "main_update"  # updates of the main task only: the same cadence at any mixing ratio
+
+
 class Strategy(Enum):
     greedy = "greedy"
     beam = "beam"
@@ -281,6 +286,7 @@ class TrainerConfig:
     log_every: int = 50
     validate_every: int = 500
     checkpoint_every: int = 500
+    interval_unit: IntervalUnit = IntervalUnit.step  # what validate_every and checkpoint_every count
     keep_checkpoints: int = 3
     early_stopping: int = 0  # validations without BLEU gain before stopping; 0 = off
     main_task: str = ""  # the task whose epochs and validation BLEU drive the run; "" = the first task

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Tuple
 import torch
 from tqdm import tqdm
 
-from seq2seq.config import DecodingConfig, Precision, Strategy, TaskSampling, TrainConfig, config_dict
+from seq2seq.config import DecodingConfig, IntervalUnit, Precision, Strategy, TaskSampling, TrainConfig, config_dict
 from seq2seq.data.batching import EpochIterator, TaskSampler, collate, token_batches
 from seq2seq.data.corpus import TaskData, load_task_data
 from seq2seq.data.files import clean_line
@@ -195,9 +195,10 @@ class Trainer:
                 if self.step % t.log_every == 0:
                     self._log_window(window, bar)
                     window = {"tokens": 0, "time": 0.0, "loss": {}, "count": {}}
-                if self.step % t.validate_every == 0:
+                count = self.interval_count(task)
+                if count and count % t.validate_every == 0:
                     self.validate_and_select()
-                elif self.step % t.checkpoint_every == 0:
+                elif count and count % t.checkpoint_every == 0:
                     self.save()
                 if self.interrupted:
                     raise TrainingStopped(f"{self.interrupted} at step {self.step}; checkpoint {self.save().name} "
@@ -213,6 +214,13 @@ class Trainer:
                 self.metrics.close()
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
+
+    def interval_count(self, task: str) -> int:
+        """What trainer.validate_every and checkpoint_every count, after a step that trained `task`: steps, or the
+        main task's updates (0 when the step trained another task, so that it never falls on an interval)."""
+        if self.cfg.trainer.interval_unit == IntervalUnit.step:
+            return self.step
+        return self.task_updates[self.main] if task == self.main else 0
 
     def train_step(self, task: str):
         t = self.cfg.trainer

@@ -179,6 +179,34 @@ def test_early_stopping_follows_the_main_task(tmp_path, monkeypatch, select_on, 
     assert trainer.best_step == 1 if select_on == "main" else trainer.best_step == 6
 
 
+@pytest.mark.parametrize("unit", ["step", "main_update"])
+def test_validation_counts_steps_or_main_task_updates(tmp_path, monkeypatch, unit):
+    two_corpora(tmp_path)
+    # one main-task batch for every three of the other: counted in main-task updates, validation keeps its cadence
+    cfg = two_task_config(tmp_path, "trainer.max_steps=60", "trainer.validate_every=5", "tasks.1.mixing_ratio=3",
+                          "trainer.checkpoint_every=1000", f"trainer.interval_unit={unit}")
+    trainer = Trainer(cfg, tmp_path / "run")
+    seen, validate = [], trainer.validate_and_select
+
+    def recording():
+        seen.append((trainer.step, trainer.task_updates["rev"]))
+        return validate()
+
+    monkeypatch.setattr(trainer, "validate_and_select", recording)
+    trainer.train()
+    main_updates = trainer.task_updates["rev"]
+    assert 5 <= main_updates < 30  # about a quarter of the 60 steps
+    if unit == "step":
+        assert [step for step, _ in seen] == list(range(5, 61, 5))
+        return
+    # every 5th main-task update, right after the step that made it; then the run's closing validation at step 60
+    # (unless that step was one already)
+    interval = [(step, updates) for step, updates in seen if step < 60 or updates % 5 == 0]
+    assert [updates for _, updates in interval] == list(range(5, main_updates + 1, 5))
+    assert all(trainer.sampler.task_at(step) == "rev" for step, _ in interval)
+    assert seen[-1][0] == 60
+
+
 def test_main_task_and_select_on_are_checked(tmp_path):
     with pytest.raises(ConfigError, match=r"trainer\.main_task: must be one of the tasks \['rev', 'cp'\]"):
         two_task_config(tmp_path, "trainer.main_task=nope")
