@@ -43,6 +43,7 @@ ROWS = {
     "multi30k_lowres_many_to_one_separate": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_many_to_one_finetune": ("multi30k_lowres_de_en", "de-en", "multi30k_lowres_many_to_one"),
     "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de", None),
+    "multi30k_lowres_one_to_many_copy": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en", None),
 }
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
