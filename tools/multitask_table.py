@@ -40,6 +40,7 @@ from trainings import ROOT, refuse_stale, test_scores, train_once, trained_confi
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
     "multi30k_lowres_many_to_one": ("multi30k_lowres_de_en", "de-en", None),
+    "multi30k_lowres_many_to_one_autoencoder": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_many_to_one_separate": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_many_to_one_finetune": ("multi30k_lowres_de_en", "de-en", "multi30k_lowres_many_to_one"),
     "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de", None),
