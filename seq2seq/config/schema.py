@@ -123,8 +123,8 @@ class DataConfig:
     root: str = "${oc.env:SEQ2SEQ_DATA,data}"
     dir: str = ""
     train: str = "train"
-    valid: str = "val"
-    test: str = "test"
+    valid: str = "val"  # "" = none: the task is not validated (an auxiliary task, e.g. monolingual copies)
+    test: str = "test"  # "" = none: the task is not tested
     src: str = MISSING
     tgt: str = MISSING
     max_length: int = 100  # subword tokens; longer training pairs are filtered out (counted in the log)

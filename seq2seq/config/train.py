@@ -37,12 +37,29 @@ class TrainConfig:
               f"must be 'main', 'mean' or one of the tasks {names}, got {self.trainer.select_on!r}")
         check(not self.trainer.main_task or self.trainer.main_task in names, "trainer.main_task",
               f"must be one of the tasks {names}, got {self.trainer.main_task!r}")
+        for name in self.scored_tasks:
+            task = next(t for t in self.tasks if t.name == name)
+            key = "data.valid" if len(self.tasks) == 1 and not task.data else f"tasks[{name}].data.valid"
+            check(bool(task_data(self.data, task).valid), key,
+                  f"is empty, but task {name}'s validation BLEU selects the best checkpoint (trainer.select_on="
+                  f"{self.trainer.select_on}); give it a validation split"
+                  + (f" or set tasks[{name}].select=false" if self.trainer.select_on == "mean" else ""))
         for task in self.tasks:
             task_data(self.data, task)
 
     @property
     def main_task(self) -> str:
         return self.trainer.main_task or self.tasks[0].name
+
+    @property
+    def scored_tasks(self) -> List[str]:
+        """The tasks whose validation BLEU is the run's score (best checkpoint, early stopping, plateau)."""
+        select_on = self.trainer.select_on
+        if select_on == "main":
+            return [self.main_task]
+        if select_on == "mean":
+            return [t.name for t in self.tasks if t.select] or [t.name for t in self.tasks]
+        return [select_on]
 
 
 def task_data(data: DataConfig, task: TaskConfig) -> DataConfig:

@@ -101,7 +101,7 @@ def pair_indices(count: int, cfg: DataConfig, seed: int) -> List[int]:
 def check_task_files(task: TaskConfig, cfg: DataConfig, run_dir: Path) -> None:
     """Every split file of a task exists, before any work: a missing one is named with the task."""
     folder = data_folder(cfg, run_dir)
-    for prefix in (cfg.train, cfg.valid, cfg.test):
+    for prefix in (p for p in (cfg.train, cfg.valid, cfg.test) if p):  # "" = the task has no such split
         for lang in (task.src, task.tgt):
             try:
                 find_file(folder, prefix, lang)
@@ -158,7 +158,8 @@ def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path,
                      task.name, len(src_ids) - len(keep), len(src_ids), data.max_length)
         if not keep:
             raise DataError(f"task {task.name}: every training pair is longer than data.max_length={data.max_length}")
-        valid_src, valid_ref = read_split(data, task, data.valid, run_dir, data.valid_max_sentences)
+        valid_src, valid_ref = read_split(data, task, data.valid, run_dir, data.valid_max_sentences) \
+            if data.valid else ([], [])
         result[task.name] = TaskData(task, data, [src_ids[i] for i in keep], [tgt_ids[i] for i in keep],
                                      valid_src, valid_ref)
         log.info("task %s: %d training pairs, %d validation sentences (%s)", task.name, len(keep), len(valid_src),

@@ -24,8 +24,13 @@ from seq2seq.runs.folder import RunFolder, read_checkpoint
 from seq2seq.runs.trained import Trained, load_runs, make_translator, quantized, search_model
 
 
-def _test_prefix(cfg: EvaluateConfig, data: DataConfig) -> str:
-    return data.test if cfg.split == "test" else cfg.split
+def _test_prefix(cfg: EvaluateConfig, data: DataConfig, task: TaskConfig) -> str:
+    if cfg.split != "test":
+        return cfg.split
+    if not data.test:
+        raise DataError(f"task {task.name} has no test split (its data.test is empty); name the files to "
+                        "translate with split=PREFIX")
+    return data.test
 
 
 def attention_examples(trained: Trained, task: TaskConfig, sources: List[str], cfg: EvaluateConfig,
@@ -50,12 +55,16 @@ def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
     if cfg.decoding.quantize:  # once for all the tasks below
         runs = [Trained(quantized(r.model), r.vocabs, r.info) for r in runs]
     trained, run = runs[0], runs[0].info.run
-    tasks = [trained.task(cfg.pair)] if cfg.pair or len(trained.tasks) == 1 else trained.tasks
+    tasks = [trained.task(cfg.pair)] if cfg.pair or len(trained.tasks) == 1 else \
+        [t for t in trained.tasks if cfg.split != "test" or task_data(trained.info.data, t).test]  # all tested ones
+    if not tasks:
+        raise DataError(f"{run.path}: none of its tasks has a test split (data.test); name the files to translate "
+                        "with split=PREFIX")
     result = {}
     for task in tasks:
         model, _ = search_model(runs, task.name)
         data = task_data(trained.info.data, task)
-        prefix = _test_prefix(cfg, data)
+        prefix = _test_prefix(cfg, data, task)
         label = cfg.decoding.strategy.value + (f".ensemble{len(runs)}" if len(runs) > 1 else "")
         out = None if cfg.translations is None else \
             RunFolder(Path(cfg.translations)).translations(prefix, task.name, label, task.tgt)
@@ -87,7 +96,7 @@ def from_sweep(cfg: EvaluateConfig) -> Dict[str, Systems]:
         info = read_checkpoint(run)
         task = next((t for t in info.tasks if cfg.pair in (t.name, f"{t.src}-{t.tgt}")), info.tasks[0])
         data = task_data(info.data, task)
-        prefix = _test_prefix(cfg, data)
+        prefix = _test_prefix(cfg, data, task)
         src, ref = read_split(data, task, prefix, run)
         hyp_file = info.run.translations(prefix, task.name, "hyp", task.tgt)
         if not hyp_file.is_file():

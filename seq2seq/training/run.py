@@ -40,6 +40,10 @@ def test_best(trainer: Trainer, cfg: TrainConfig, run_dir: Path) -> Dict[str, An
     tasks: Dict[str, Any] = {}
     for task in cfg.tasks:
         data = trainer.data[task.name].data
+        if not data.test:
+            tasks[task.name] = {"train_pairs": len(trainer.data[task.name].train_src), "test_sentences": 0}
+            log.info("test %s: none (its data.test is empty)", task.name)
+            continue
         result = translate_split(trainer.model, trainer.vocabs, task, data, data.test, cfg.decoding, trainer.device,
                                  run_dir, RunFolder(run_dir).translations(data.test, task.name, "hyp", task.tgt))
         scores = result.scores

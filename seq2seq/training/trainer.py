@@ -327,13 +327,10 @@ class Trainer:
     def validate_and_select(self) -> None:
         """Validate every task, update the best score and schedule, then checkpoint (and copy to best/)."""
         started = time.perf_counter()
-        results = {name: self.validate_task(name, data) for name, data in self.data.items()}
-        selectable = [t.name for t in self.cfg.tasks if t.select] or [t.name for t in self.cfg.tasks]
+        results = {name: self.validate_task(name, data) for name, data in self.data.items() if data.data.valid}
+        scored = self.cfg.scored_tasks
+        score = sum(results[name]["bleu"] for name in scored) / len(scored)
         select_on = self.cfg.trainer.select_on
-        if select_on == "mean":
-            score = sum(results[name]["bleu"] for name in selectable) / len(selectable)
-        else:
-            score = results[self.main if select_on == "main" else select_on]["bleu"]
         improved = self.best_score is None or score > self.best_score
         if improved:
             self.best_score, self.best_step, self.bad_validations = score, self.step, 0

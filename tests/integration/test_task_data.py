@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import torch
 
-from seq2seq.config import ToyConfig, task_data
+from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, ToyConfig, task_data
 from seq2seq.data.corpus import pair_indices
 from seq2seq.data.files import generate_toy, read_lines, write_lines
 from seq2seq.errors import ConfigError, DataError
+from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.runs.trained import load_trained
 from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer
@@ -129,6 +131,49 @@ def test_each_task_reads_its_own_corpus_and_validation_set(tmp_path):
     words = {w for corpus in ("small", "large") for line in read_lines(tmp_path / corpus / "train.in")
              for w in line.split()}
     assert {f"▁{w}" for w in words} <= known
+
+
+MONOLINGUAL = ("tasks=[{name: rev, src: in, tgt: reverse, encoder: in, decoder: reverse, data: {dir: small}},"
+               "{name: ae, src: reverse, tgt: reverse, encoder: mono, decoder: reverse,"
+               " data: {dir: mono, valid: '', test: ''}}]")
+
+
+def test_a_task_without_validation_and_test_splits_trains_only(tmp_path):
+    """Monolingual copies (an autoencoder task) come as one file: the task trains the shared decoder, and is
+    neither validated nor tested."""
+    two_corpora(tmp_path)
+    write_lines(tmp_path / "mono" / "train.reverse", read_lines(tmp_path / "large" / "train.reverse"))
+    cfg = train_config([*TINY_MODEL, "data=files", f"data.root={tmp_path}", "data.train=train", "data.valid=val",
+                        "data.test=test", "data.src=in", "data.tgt=reverse", "data.spm.model_type=word",
+                        "data.spm.vocab_size=64", MONOLINGUAL, "trainer.max_steps=30", "trainer.log_every=5",
+                        "trainer.validate_every=10"])
+    results = run_train(cfg, tmp_path / "run")
+    assert results["tasks"]["ae"] == {"train_pairs": 600, "test_sentences": 0}
+    assert results["tasks"]["rev"]["test_sentences"] == 10 and "bleu" in results["tasks"]["rev"]
+    entries = [json.loads(line) for line in read_lines(tmp_path / "run" / "metrics.jsonl")]
+    assert {e["task"] for e in entries if e["kind"] == "valid"} == {"rev"}
+    assert sum(e["tokens"].get("ae", 0) for e in entries if e["kind"] == "train") > 0  # it did train
+    assert not list((tmp_path / "run").glob("test.ae.*"))
+    evaluate = EvaluateConfig(checkpoint=str(tmp_path / "run"), attention_plots=0,
+                              decoding=DecodingConfig(strategy=Strategy.greedy))
+    assert list(from_checkpoint(evaluate)) == ["rev"]  # every task that has a test split
+    with pytest.raises(DataError, match=r"task ae has no test split \(its data\.test is empty\); name the files "
+                                        r"to translate with split=PREFIX"):
+        from_checkpoint(EvaluateConfig(checkpoint=str(tmp_path / "run"), pair="ae", attention_plots=0))
+
+
+@pytest.mark.parametrize("overrides, key, fix", [
+    (["trainer.main_task=ae"], r"tasks\[ae\]\.data\.valid", "give it a validation split$"),
+    (["trainer.select_on=mean"], r"tasks\[ae\]\.data\.valid", r"or set tasks\[ae\]\.select=false"),
+    (["data.valid=''"], r"data\.valid", "give it a validation split$"),
+])
+def test_the_task_that_selects_checkpoints_must_have_a_validation_split(tmp_path, overrides, key, fix):
+    with pytest.raises(ConfigError, match=key + r": is empty, but task \S+ validation BLEU selects the best "
+                                            r"checkpoint .*" + fix):
+        train_config([*TINY_MODEL, "data=files", f"data.root={tmp_path}", "data.src=in", "data.tgt=reverse",
+                      *([] if overrides[0].startswith("data.") else [MONOLINGUAL]), *overrides])
+    assert train_config([*TINY_MODEL, "data=files", f"data.root={tmp_path}", "data.src=in", "data.tgt=reverse",
+                         MONOLINGUAL, "trainer.select_on=mean", "tasks.1.select=false"])
 
 
 def test_temperature_sampling_realises_its_probabilities(tmp_path):
