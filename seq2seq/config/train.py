@@ -37,15 +37,13 @@ class TrainConfig:
               f"must be 'main', 'mean' or one of the tasks {names}, got {self.trainer.select_on!r}")
         check(not self.trainer.main_task or self.trainer.main_task in names, "trainer.main_task",
               f"must be one of the tasks {names}, got {self.trainer.main_task!r}")
+        valid = {task.name: task_data(self.data, task).valid for task in self.tasks}  # each task's block checked
+        single = len(self.tasks) == 1 and not self.tasks[0].data  # the run's data block is the task's
         for name in self.scored_tasks:
-            task = next(t for t in self.tasks if t.name == name)
-            key = "data.valid" if len(self.tasks) == 1 and not task.data else f"tasks[{name}].data.valid"
-            check(bool(task_data(self.data, task).valid), key,
+            check(bool(valid[name]), "data.valid" if single else f"tasks[{name}].data.valid",
                   f"is empty, but task {name}'s validation BLEU selects the best checkpoint (trainer.select_on="
                   f"{self.trainer.select_on}); give it a validation split"
                   + (f" or set tasks[{name}].select=false" if self.trainer.select_on == "mean" else ""))
-        for task in self.tasks:
-            task_data(self.data, task)
 
     @property
     def main_task(self) -> str:

@@ -39,16 +39,16 @@ def test_best(trainer: Trainer, cfg: TrainConfig, run_dir: Path) -> Dict[str, An
     load_weights(trainer.model, trainer.checkpoints.best)
     tasks: Dict[str, Any] = {}
     for task in cfg.tasks:
-        data = trainer.data[task.name].data
+        data, train_pairs = trainer.data[task.name].data, len(trainer.data[task.name].train_src)
         if not data.test:
-            tasks[task.name] = {"train_pairs": len(trainer.data[task.name].train_src), "test_sentences": 0}
+            tasks[task.name] = {"train_pairs": train_pairs, "test_sentences": 0}
             log.info("test %s: none (its data.test is empty)", task.name)
             continue
         result = translate_split(trainer.model, trainer.vocabs, task, data, data.test, cfg.decoding, trainer.device,
                                  run_dir, RunFolder(run_dir).translations(data.test, task.name, "hyp", task.tgt))
         scores = result.scores
         scores["decoding"] = cfg.decoding.strategy.value
-        scores["train_pairs"] = len(trainer.data[task.name].train_src)
+        scores["train_pairs"] = train_pairs
         scores["test_sentences"] = len(result.sources)
         tasks[task.name] = scores
         log.info("test %s (%s, best step %d): BLEU %.2f chrF %.2f TER %.2f | %s", task.name, data.test,

@@ -163,15 +163,15 @@ def test_a_task_without_validation_and_test_splits_trains_only(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, key, fix", [
-    (["trainer.main_task=ae"], r"tasks\[ae\]\.data\.valid", "give it a validation split$"),
-    (["trainer.select_on=mean"], r"tasks\[ae\]\.data\.valid", r"or set tasks\[ae\]\.select=false"),
+    ([MONOLINGUAL, "trainer.main_task=ae"], r"tasks\[ae\]\.data\.valid", "give it a validation split$"),
+    ([MONOLINGUAL, "trainer.select_on=mean"], r"tasks\[ae\]\.data\.valid", r"or set tasks\[ae\]\.select=false"),
     (["data.valid=''"], r"data\.valid", "give it a validation split$"),
 ])
 def test_the_task_that_selects_checkpoints_must_have_a_validation_split(tmp_path, overrides, key, fix):
     with pytest.raises(ConfigError, match=key + r": is empty, but task \S+ validation BLEU selects the best "
                                             r"checkpoint .*" + fix):
         train_config([*TINY_MODEL, "data=files", f"data.root={tmp_path}", "data.src=in", "data.tgt=reverse",
-                      *([] if overrides[0].startswith("data.") else [MONOLINGUAL]), *overrides])
+                      *overrides])
     assert train_config([*TINY_MODEL, "data=files", f"data.root={tmp_path}", "data.src=in", "data.tgt=reverse",
                          MONOLINGUAL, "trainer.select_on=mean", "tasks.1.select=false"])
 
