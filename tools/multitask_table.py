@@ -35,7 +35,7 @@ from seq2seq.data.corpus import read_split
 from seq2seq.evaluation.significance import paired_p_value
 from seq2seq.runs.folder import read_checkpoint
 
-from trainings import ROOT, refuse_stale, test_scores, train_once, trained_config
+from trainings import ROOT, command_overrides, refuse_stale, test_scores, train_once, trained_config
 
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
@@ -43,10 +43,14 @@ ROWS = {
     "multi30k_lowres_many_to_one_autoencoder": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_many_to_one_separate": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_many_to_one_finetune": ("multi30k_lowres_de_en", "de-en", "multi30k_lowres_many_to_one"),
+    "multi30k_lowres_many_to_one_backtranslation": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_lowres_one_to_many_copy": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en", None),
 }
+# preset -> the preset of the model its back-translated task uses (trained first, same seed, where the preset's
+# data.back_translation names it; its minutes count in the row)
+BACK_TRANSLATORS = {"multi30k_lowres_many_to_one_backtranslation": ("multi30k_lowres_en_de", "en-de")}
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
 
 
@@ -87,6 +91,21 @@ def record(preset: str, seed: int, task: str, out: Path, records: Path, override
     return measured
 
 
+def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
+                    extra: List[str]) -> Dict[str, Any]:
+    """The record of a preset with a back-translated task: its back-translation model is trained first (unless the
+    preset's record exists), where the preset's data.back_translation names it, and its minutes are counted."""
+    model_preset, model_task = BACK_TRANSLATORS[preset]
+    cfg = to_typed(compose("train", command_overrides(preset, seed, extra)), TrainConfig)
+    runs = {task_data(cfg.data, t).back_translation for t in cfg.tasks} - {""}
+    model = record(model_preset, seed, model_task, out, records, extra)
+    if not record_path(records, preset, seed).is_file():
+        for run in runs:
+            train_once(model_preset, seed, ROOT / run, extra)
+    mine = record(preset, seed, task, out, records, extra)
+    return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
+
+
 def references(preset: str, task: str) -> List[str]:
     """The main task's test references, read from the data root as the preset names them."""
     cfg = to_typed(compose("train", [f"experiment={preset}"]), TrainConfig)
@@ -100,6 +119,9 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     multi, single = [], []
     for seed in seeds:
         single.append(record(baseline, seed, task, out, records, extra))
+        if preset in BACK_TRANSLATORS:
+            multi.append(back_translated(preset, seed, task, out, records, extra))
+            continue
         if parent is None:
             multi.append(record(preset, seed, task, out, records, extra))
             continue

@@ -131,6 +131,10 @@ class DataConfig:
     train_lines: str = ""  # "START:END": training pairs START..END-1 in file order (either end may be left out)
     max_train_pairs: int = 0  # > 0: a random sample (seeded by trainer.seed) of this many pairs of that range
     valid_max_sentences: int = 0  # 0 = whole validation set
+    # set: a trained run (or checkpoint folder) translating tgt into src writes the training sources from the
+    # target file alone (back-translation, seq2seq.data.backtranslation); validation and test read both files
+    back_translation: str = ""
+    back_translation_decoding: Strategy = Strategy.beam
     spm: SentencePieceConfig = field(default_factory=SentencePieceConfig)
     toy: ToyConfig | None = None  # set: the data are generated into the run folder
 

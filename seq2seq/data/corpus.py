@@ -6,7 +6,7 @@ import logging
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 from seq2seq.config import DataConfig, SentencePieceConfig, TaskConfig, task_data
 from seq2seq.data.files import TOY_LANGUAGES, clean_line, find_file, generate_toy, read_lines, read_parallel
@@ -102,7 +102,8 @@ def check_task_files(task: TaskConfig, cfg: DataConfig, run_dir: Path) -> None:
     """Every split file of a task exists, before any work: a missing one is named with the task."""
     folder = data_folder(cfg, run_dir)
     for prefix in (p for p in (cfg.train, cfg.valid, cfg.test) if p):  # "" = the task has no such split
-        for lang in (task.src, task.tgt):
+        # a back-translated task's training sources are made from its targets
+        for lang in (task.tgt,) if prefix == cfg.train and cfg.back_translation else (task.src, task.tgt):
             try:
                 find_file(folder, prefix, lang)
             except DataError as err:
@@ -121,10 +122,16 @@ class TaskData:
     valid_ref: List[str]
 
 
-def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path,
-                   seed: int) -> Tuple[Dict[str, TaskData], Dict[str, Vocab]]:
+# (task, its data config, its selected and cleaned target lines, where to keep what it makes) -> one source per line
+BackTranslate = Callable[[TaskConfig, DataConfig, List[str], Path], List[str]]
+
+
+def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path, seed: int,
+                   back_translate: BackTranslate | None = None) -> Tuple[Dict[str, TaskData], Dict[str, Vocab]]:
     """Read, select and clean every task's training pairs (checking all files first), train or load the
-    SentencePiece models on each language's text from every task that uses it, then encode and filter."""
+    SentencePiece models on each language's text from every task that uses it, then encode and filter. A task
+    with `data.back_translation` gets its training sources from `back_translate` (seq2seq.runs.backtranslation,
+    given by the trainer: the data layer loads no model)."""
     configs = {task.name: task_data(cfg, task) for task in tasks}
     for task in tasks:
         check_task_files(task, configs[task.name], run_dir)
@@ -134,15 +141,25 @@ def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path,
         data = configs[task.name]
         folder = data_folder(data, run_dir)
         where = f"task {task.name} ({folder / data.train}.{task.src}/{task.tgt})"
-        src, tgt = read_pair(folder, data.train, task.src, task.tgt)
+        if data.back_translation:
+            tgt = read_lines(find_file(folder, data.train, task.tgt))
+            src = tgt  # placeholders: the sources are made below from the selected, cleaned targets
+        else:
+            src, tgt = read_pair(folder, data.train, task.src, task.tgt)
         indices = pair_indices(len(src), data, seed)
         if not indices and data.train_lines:
             raise DataError(f"{where}: data.train_lines={data.train_lines!r} selects none of its {len(src)} pairs")
         src, tgt = clean_pairs([src[i] for i in indices], [tgt[i] for i in indices], where)
+        if data.back_translation:
+            if back_translate is None:
+                raise ConfigError(f"task {task.name}: data.back_translation is set, but nothing was given to "
+                                  "back-translate with")
+            src, tgt = clean_pairs(back_translate(task, data, tgt, run_dir / "data"), tgt, where)
         raw[task.name] = (src, tgt)
         # SentencePiece sees each language's lines once per distinct selection, however many tasks share it
-        for lang, lines in ((task.src, src), (task.tgt, tgt)):
-            text.setdefault(lang, {}).setdefault((str(folder), data.train, tuple(indices)), lines)
+        # (synthetic sources are other lines than the file's, whatever selection they share)
+        for lang, lines, synthetic in ((task.src, src, bool(data.back_translation)), (task.tgt, tgt, False)):
+            text.setdefault(lang, {}).setdefault((str(folder), data.train, tuple(indices), synthetic), lines)
     per_language = {lang: [line for lines in parts.values() for line in lines] for lang, parts in text.items()}
     vocabs = load_vocabs(cfg.spm, tasks, per_language, run_dir, seed)
     result = {}

@@ -6,6 +6,7 @@ so starting the same command on the same run folder continues exactly where the 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -25,6 +26,7 @@ from seq2seq.decoding import Translator
 from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.model import Seq2Seq
+from seq2seq.runs.backtranslation import back_translate, check_back_translations
 from seq2seq.runs.checkpoint import Checkpoints, load_weights, read_state
 from seq2seq.runs.device import describe, pick_device
 from seq2seq.text import Vocab
@@ -55,7 +57,9 @@ class Trainer:
         source = None
         if cfg.trainer.finetune_from and fresh:
             source = transfer.copy_vocabularies(Path(cfg.trainer.finetune_from), run_dir)
-        self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed)
+        check_back_translations(cfg.data, cfg.tasks)
+        self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed,
+                                                functools.partial(back_translate, device=self.device))
         self.model: Seq2Seq = Seq2Seq(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
         self.model.to(self.device)
         if source is not None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from seq2seq import load
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, ToyConfig, task_data
 from seq2seq.data.corpus import pair_indices
 from seq2seq.data.files import generate_toy, read_lines, write_lines
-from seq2seq.errors import ConfigError, DataError
+from seq2seq.errors import ConfigError, DataError, UserError
 from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.runs.trained import load_trained
 from seq2seq.training.run import run_train
@@ -312,3 +313,56 @@ def test_finetuning_starts_from_a_run_and_trains_the_main_task_alone(tmp_path):
                                                  source.decoders["copy"].parameters()))
     assert not all(torch.equal(p, q) for p, q in zip(tuned.decoders["reverse"].parameters(),
                                                      source.decoders["reverse"].parameters()))
+
+
+
+
+def back_translation_config(root: Path, model: Path, *overrides: str, target: str = "in"):
+    """reverse->in on the small corpus, plus reverse->TARGET on the `mono` corpus's TARGET side alone (pairs
+    10-70), its `reverse` sources made by `model` (a TARGET->reverse run)."""
+    return train_config([
+        *TINY_MODEL, "data=files", f"data.root={root}", "data.train=train", "data.valid=val", "data.test=test",
+        "data.src=reverse", "data.tgt=in", "data.spm.model_type=word", "data.spm.vocab_size=64",
+        "tasks=[{name: inv, src: reverse, tgt: in, encoder: reverse, decoder: in, data: {dir: small}},"
+        f"{{name: bt, src: reverse, tgt: {target}, encoder: reverse, decoder: {target},"
+        f" data: {{dir: mono, train_lines: '10:70', back_translation: '{model}', valid: '', test: ''}}}}]",
+        "trainer.max_epochs=0", *overrides])
+
+
+def test_back_translated_sources_are_the_model_s_translations_of_the_targets(trained, tmp_path):
+    """`trained` (in->reverse) writes the sources of a reverse->in task from its `in` file alone."""
+    two_corpora(tmp_path)
+    targets = read_lines(tmp_path / "large" / "train.in")
+    write_lines(tmp_path / "mono" / "train.in", targets)  # no source file: the model writes the sources
+    trainer = Trainer(back_translation_config(tmp_path, trained), tmp_path / "run")
+    expected = load(trained).translate(targets[10:70], strategy="beam")
+    kept = [(s, t) for s, t in zip(expected, targets[10:70]) if s]  # an empty translation drops its pair
+    assert len(kept) > 50
+    data, vocabs = trainer.data["bt"], trainer.vocabs
+    assert list(zip(vocabs["reverse"].decode(data.train_src), vocabs["in"].decode(data.train_tgt))) == kept
+    # made once: a second start (a resumed run) reads them from the run folder; another decoding makes them anew
+    made = tmp_path / "run" / "data" / "backtranslated.bt.reverse"
+    assert read_lines(made) == expected
+    write_lines(made, [kept[0][0]] * 60)
+    again = Trainer(back_translation_config(tmp_path, trained), tmp_path / "run")
+    assert set(again.vocabs["reverse"].decode(again.data["bt"].train_src)) == {kept[0][0]}
+    # loading and running the model drew nothing from the run's random state: both starts init the same weights
+    for mine, theirs in zip(trainer.model.state_dict().values(), again.model.state_dict().values()):
+        assert torch.equal(mine, theirs)
+    greedy = Trainer(back_translation_config(tmp_path, trained, "+tasks.1.data.back_translation_decoding=greedy"),
+                     tmp_path / "run")
+    assert read_lines(made) == load(trained).translate(targets[10:70])
+    assert len(greedy.data["bt"].train_src) == sum(1 for s in read_lines(made) if s)
+
+
+@pytest.mark.parametrize("model, target, message", [
+    ("nowhere", "in", r"task bt: data\.back_translation=\S*nowhere: .*; train that model first"),
+    ("run", "copy", r"task bt: data\.back_translation=\S*run: the model translates \S+ \(in->reverse\), "
+                    r"not copy->reverse; give a run trained from copy into reverse"),
+])
+def test_a_bad_back_translation_model_is_refused_before_training(trained, tmp_path, model, target, message):
+    two_corpora(tmp_path)
+    write_lines(tmp_path / "mono" / f"train.{target}", ["a b"] * 80)
+    with pytest.raises(UserError, match=message):
+        Trainer(back_translation_config(tmp_path, trained.parent / model, target=target), tmp_path / "run")
+    assert not list((tmp_path / "run").glob("spm.*"))
