@@ -42,11 +42,13 @@ def check_back_translations(data: DataConfig, tasks: Sequence[TaskConfig]) -> No
     for task in tasks:
         cfg = task_data(data, task)
         if cfg.back_translation:
+            path = Path(cfg.back_translation).expanduser()
             try:
-                read_checkpoint(Path(cfg.back_translation).expanduser())
+                read_checkpoint(path)
             except UserError as err:
-                raise type(err)(f"task {task.name}: data.back_translation={cfg.back_translation}: {err}; "
-                                "train that model first") from None
+                relative = "" if path.is_absolute() else f" (read from the working directory {Path.cwd()})"
+                raise type(err)(f"task {task.name}: data.back_translation: {err}{relative}; train that model "
+                                "first or give its folder") from None
 
 
 def back_translate(task: TaskConfig, cfg: DataConfig, targets: Sequence[str], out_dir: Path,
