@@ -356,8 +356,8 @@ def test_back_translated_sources_are_the_model_s_translations_of_the_targets(tra
 
 
 @pytest.mark.parametrize("model, target, message", [
-    ("nowhere", "in", r"task bt: data\.back_translation: \S*nowhere: no such run or checkpoint folder; train that model "
-                  r"first or give its folder$"),
+    ("nowhere", "in", r"task bt: data\.back_translation: \S*nowhere: no such run or checkpoint folder; "
+                      r"train that model first or give its folder$"),
     ("run", "copy", r"task bt: data\.back_translation=\S*run: the model translates \S+ \(in->reverse\), "
                     r"not copy->reverse; give a run trained from copy into reverse"),
 ])
