@@ -32,6 +32,9 @@ def _main(cfg: DictConfig) -> None:
             shutil.rmtree(run_dir, ignore_errors=True)  # a failed start leaves no half-made folder behind
         fail(one_line(err))
     for task, scores in results.get("tasks", {}).items():
+        if "bleu" not in scores:  # a task without a test split (data.test="") is trained only
+            print(f"{task}: trained on {scores['train_pairs']} pairs, not tested (no test split)")
+            continue
         print(f"{task}: BLEU {scores['bleu']:.2f} chrF {scores['chrf']:.2f} TER {scores['ter']:.2f} "
               f"({scores['signature']})")
     print(f"run folder: {run_dir}")

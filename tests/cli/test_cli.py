@@ -29,6 +29,17 @@ def test_rerunning_a_finished_run_resumes_instead_of_retraining(trained):
     assert "resumed from" in (trained / "train.log").read_text()
 
 
+def test_train_reports_a_task_without_a_test_split_as_trained_only(tmp_path):
+    tasks = ("tasks=[{name: in-reverse, src: in, tgt: reverse, encoder: in, decoder: reverse},"
+             "{name: ae, src: reverse, tgt: reverse, encoder: ae, decoder: reverse, data: {valid: '', test: ''}}]")
+    result = run_cli(["seq2seq-train", *TINY_TOY, tasks, "trainer.max_steps=20", "trainer.validate_every=20",
+                      f"hydra.run.dir={tmp_path / 'run'}"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("in-reverse: BLEU ") for line in lines), lines
+    assert "ae: trained on 600 pairs, not tested (no test split)" in lines
+
+
 @pytest.mark.parametrize("decoding", ["greedy", "beam", "sample"])
 def test_translate_keeps_one_line_per_line_and_empty_lines(trained, decoding):
     source = "a b c\n\n   \nd e f g h\n"
