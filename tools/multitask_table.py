@@ -7,7 +7,9 @@ missing, one run after the other (a finished run, one with results.json, is reus
 last checkpoint), translates the main task's test set (test_2016_flickr) with beam 5 from each best checkpoint and
 writes `docs/results/multitask.json` and the table between the README's multitask-table markers. p is the project's
 paired significance test (approximate randomisation, seq2seq.evaluation.significance) on the median-seed pair: the
-seed whose multi-task BLEU is the median.
+seed whose multi-task BLEU is the median. A fine-tuning row starts from the same seed's run of its parent preset; a
+row with a back-translated task first trains the same seed's back-translation model (BACK_TRANSLATORS) where the
+preset's `data.back_translation` names it. Either row's minutes count that other training too.
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one --seeds 1 2 3
 
@@ -169,8 +171,8 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
 
     lines = ["test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation BLEU; mean ± "
              "standard deviation over seeds (one seed: its score). Minutes: training time as the trainer counts it "
-             "(validation excluded) on this 2-core machine; a fine-tuning row counts its parent's training too. "
-             "Each row's command is listed below the table.", "",
+             "(validation excluded) on this 2-core machine; a fine-tuning row counts its parent's training too, a "
+             "back-translation row its back-translation model's. Each row's command is listed below the table.", "",
              "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
              "| main-task updates multi / single | minutes multi / single |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
