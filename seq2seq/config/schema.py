@@ -132,7 +132,7 @@ class DataConfig:
     max_train_pairs: int = 0  # > 0: a random sample (seeded by trainer.seed) of this many pairs of that range
     valid_max_sentences: int = 0  # 0 = whole validation set
     # set: a trained run (or checkpoint folder) translating tgt into src writes the training sources from the
-    # target file alone (back-translation, seq2seq.data.backtranslation); validation and test read both files
+    # target file alone (back-translation, seq2seq.runs.backtranslation); validation and test read both files
     back_translation: str = ""
     back_translation_decoding: Strategy = Strategy.beam
     spm: SentencePieceConfig = field(default_factory=SentencePieceConfig)
