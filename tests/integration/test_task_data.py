@@ -315,8 +315,6 @@ def test_finetuning_starts_from_a_run_and_trains_the_main_task_alone(tmp_path):
                                                      source.decoders["reverse"].parameters()))
 
 
-
-
 def back_translation_config(root: Path, model: Path, *overrides: str, target: str = "in"):
     """reverse->in on the small corpus, plus reverse->TARGET on the `mono` corpus's TARGET side alone (pairs
     10-70), its `reverse` sources made by `model` (a TARGET->reverse run)."""
