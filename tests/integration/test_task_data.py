@@ -353,6 +353,33 @@ def test_back_translated_sources_are_the_model_s_translations_of_the_targets(tra
     assert len(greedy.data["bt"].train_src) == sum(1 for s in read_lines(made) if s)
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU")])])
+def test_back_translation_leaves_the_device_s_random_state_and_trains(trained, tmp_path, device):
+    """On DEVICE the model writes the sources (on a GPU nearly all as on the CPU: float sums in another order may
+    flip a near-tie), even sampling draws nothing from the device's random state, and the run trains on them."""
+    two_corpora(tmp_path)
+    targets = read_lines(tmp_path / "large" / "train.in")
+    write_lines(tmp_path / "mono" / "train.in", targets)
+    made = tmp_path / "run" / "data" / "backtranslated.bt.reverse"
+    rng = torch.cuda.get_rng_state if device == "cuda" else torch.get_rng_state
+    on = [f"trainer.device={device}", "trainer.max_steps=12"]
+    first = Trainer(back_translation_config(tmp_path, trained, *on), tmp_path / "run")
+    assert next(first.model.parameters()).device.type == device
+    on_cpu = load(trained).translate(targets[10:70], strategy="beam")
+    assert sum(a == b for a, b in zip(read_lines(made), on_cpu)) >= 54, (read_lines(made), on_cpu)
+    reading = Trainer(back_translation_config(tmp_path, trained, *on), tmp_path / "run")
+    after_reading = rng()
+    sampling = Trainer(back_translation_config(tmp_path, trained, *on,
+                                               "+tasks.1.data.back_translation_decoding=sample"), tmp_path / "run")
+    assert read_lines(made) != on_cpu  # made again, by sampling
+    assert torch.equal(rng(), after_reading)
+    for mine, theirs in zip(reading.model.state_dict().values(), sampling.model.state_dict().values()):
+        assert torch.equal(mine, theirs)
+    sampling.train()
+    assert sampling.task_updates["bt"] > 0
+
+
 @pytest.mark.parametrize("model, target, message", [
     ("nowhere", "in", r"task bt: data\.back_translation: \S*nowhere: no such run or checkpoint folder; "
                       r"train that model first or give its folder$"),
