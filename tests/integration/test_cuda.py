@@ -1,7 +1,8 @@
 """The CUDA path: training (float32 and bf16 autocast), resuming, and translating on a GPU, and a GPU-trained run
-translated on the CPU. Skipped where no CUDA GPU is visible (CI); on a GPU machine:
+translated on the CPU. Skipped where no CUDA GPU is visible (CI); on a GPU machine these and every other test
+marked `gpu` (back-translation on CUDA, in test_task_data.py):
 
-    SEQ2SEQ_DATA=../shared/data python -m pytest tests/integration/test_cuda.py
+    SEQ2SEQ_DATA=../shared/data python -m pytest -m gpu
 """
 
 from __future__ import annotations
