@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import List
 
 import pytest
 import torch
@@ -327,11 +328,18 @@ def back_translation_config(root: Path, model: Path, *overrides: str, target: st
         "trainer.max_epochs=0", *overrides])
 
 
+def mono_targets(root: Path) -> List[str]:
+    """The two corpora, plus `mono` with the `in` side of the large one alone (no source file: a model writes the
+    sources); returns those target lines."""
+    two_corpora(root)
+    targets = read_lines(root / "large" / "train.in")
+    write_lines(root / "mono" / "train.in", targets)
+    return targets
+
+
 def test_back_translated_sources_are_the_model_s_translations_of_the_targets(trained, tmp_path):
     """`trained` (in->reverse) writes the sources of a reverse->in task from its `in` file alone."""
-    two_corpora(tmp_path)
-    targets = read_lines(tmp_path / "large" / "train.in")
-    write_lines(tmp_path / "mono" / "train.in", targets)  # no source file: the model writes the sources
+    targets = mono_targets(tmp_path)
     trainer = Trainer(back_translation_config(tmp_path, trained), tmp_path / "run")
     expected = load(trained).translate(targets[10:70], strategy="beam")
     kept = [(s, t) for s, t in zip(expected, targets[10:70]) if s]  # an empty translation drops its pair
@@ -358,9 +366,7 @@ def test_back_translated_sources_are_the_model_s_translations_of_the_targets(tra
 def test_back_translation_leaves_the_device_s_random_state_and_trains(trained, tmp_path, device):
     """On DEVICE the model writes the sources (on a GPU nearly all as on the CPU: float sums in another order may
     flip a near-tie), even sampling draws nothing from the device's random state, and the run trains on them."""
-    two_corpora(tmp_path)
-    targets = read_lines(tmp_path / "large" / "train.in")
-    write_lines(tmp_path / "mono" / "train.in", targets)
+    targets = mono_targets(tmp_path)
     made = tmp_path / "run" / "data" / "backtranslated.bt.reverse"
     rng = torch.cuda.get_rng_state if device == "cuda" else torch.get_rng_state
     on = [f"trainer.device={device}", "trainer.max_steps=12"]
