@@ -50,6 +50,7 @@ ROWS = {
     "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_lowres_one_to_many_copy": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en", None),
+    "multi30k_tatoeba_autoencoder": ("multi30k_de_en", "de-en", None),
 }
 # preset -> the preset of the model its back-translated task uses (trained first, same seed, where the preset's
 # data.back_translation names it; its minutes count in the row)
