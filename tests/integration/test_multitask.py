@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from seq2seq.data.files import find_file, read_lines
 from seq2seq.errors import ConfigError, UserError
 from seq2seq.runs.checkpoint import load_weights
 from seq2seq.runs.trained import load_trained
@@ -90,8 +91,16 @@ def test_toy_multitask_presets_reach_bleu_90_on_every_task(tmp_path, experiment)
         assert trained.task(f"{task.src}-{task.tgt}") is task
 
 
-@pytest.mark.skipif(not (DATA / "multi30k").is_dir() or not (DATA / "tatoeba-fra-eng").is_dir(),
-                    reason="Multi30k and tatoeba-fra-eng not under SEQ2SEQ_DATA")
+REAL_DATA = pytest.mark.skipif(not (DATA / "multi30k").is_dir() or not (DATA / "tatoeba-fra-eng").is_dir(),
+                               reason="Multi30k and tatoeba-fra-eng not under SEQ2SEQ_DATA")
+# a preset on its real corpora, made small: the first 1,000 pairs of each corpus, a tiny model, 4 steps
+SLICE = [f"data.root={DATA}", "data.spm.vocab_size=300", "data.train_lines=0:1000", "data.valid_max_sentences=8",
+         "model.encoder.hidden_size=16", "model.decoder.hidden_size=32", "model.encoder.embedding_dim=16",
+         "model.decoder.embedding_dim=16", "trainer.batch_tokens=400", "trainer.max_steps=4",
+         "trainer.validate_every=4", "trainer.progress=false"]
+
+
+@REAL_DATA
 @pytest.mark.parametrize("experiment, overrides", [
     ("multi30k_one_to_many", []),
     ("multi30k_many_to_one", []),
@@ -103,11 +112,7 @@ def test_toy_multitask_presets_reach_bleu_90_on_every_task(tmp_path, experiment)
 ])
 def test_multi30k_presets_train_a_few_steps(tmp_path, experiment, overrides):
     """Every multi-task preset on its real corpora (a slice of each: the first 1,000 or the given lines)."""
-    cfg = train_config([f"experiment={experiment}", f"data.root={DATA}", "data.spm.vocab_size=300",
-                        "data.train_lines=0:1000", "data.valid_max_sentences=8", "model.encoder.hidden_size=16",
-                        "model.decoder.hidden_size=32", "model.encoder.embedding_dim=16",
-                        "model.decoder.embedding_dim=16", "trainer.batch_tokens=400", "trainer.max_steps=4",
-                        "trainer.validate_every=4", "trainer.progress=false", *overrides])
+    cfg = train_config([f"experiment={experiment}", *SLICE, *overrides])
     trainer = Trainer(cfg, tmp_path)
     trainer.train()
     assert trainer.step == 4 and trainer.best_score is not None
@@ -115,3 +120,22 @@ def test_multi30k_presets_train_a_few_steps(tmp_path, experiment, overrides):
     for task in cfg.tasks:  # the valid_max_sentences of a task's own data block wins over the run's
         wanted = 0 if task.data.get("valid") == "" else task.data.get("valid_max_sentences", 8)
         assert len(trainer.data[task.name].valid_src) == wanted, task.name
+
+
+@REAL_DATA
+def test_the_tatoeba_back_translation_preset_trains_on_an_en_de_model_s_translations(tmp_path):
+    """multi30k_tatoeba_backtranslation on its real corpora: a (tiny) multi30k_en_de run writes the German sources
+    of the third task from Tatoeba's English, a corpus without German."""
+    run_train(train_config(["experiment=multi30k_en_de", *SLICE]), tmp_path / "en-de")
+    cfg = train_config(["experiment=multi30k_tatoeba_backtranslation", *SLICE, "+tasks.1.data.train_lines=0:500",
+                        "+tasks.2.data.train_lines=0:60", f"tasks.2.data.back_translation={tmp_path / 'en-de'}"])
+    trainer = Trainer(cfg, tmp_path / "run")
+    trainer.train()
+    assert trainer.step == 4 and set(trainer.model.encoders) == {"de", "fr"}
+    made = read_lines(tmp_path / "run" / "data" / "backtranslated.de-en-bt.de")
+    english = read_lines(find_file(DATA / "tatoeba-fra-eng", "train", "en"))[:60]
+    assert len(made) == 60 and len(trainer.data["de-en-bt"].train_src) == sum(1 for line in made if line)
+    kept = [t for s, t in zip(made, english) if s]  # each synthetic source beside its own English target
+    assert len(kept) >= 30, made
+    assert trainer.vocabs["en"].decode(trainer.data["de-en-bt"].train_tgt) == kept
+    assert len(trainer.data["de-en-bt"].valid_src) == 0
