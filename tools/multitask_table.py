@@ -55,9 +55,11 @@ ROWS = {
 }
 # preset -> the preset of the model its back-translated task uses (trained first, same seed, where the preset's
 # data.back_translation names it; its minutes count in the row)
-BACK_TRANSLATORS = {**{preset: ("multi30k_lowres_en_de", "en-de") for preset in (
-    "multi30k_lowres_many_to_one_backtranslation", "multi30k_lowres_de_en_backtranslation")},
-    "multi30k_tatoeba_backtranslation": ("multi30k_en_de", "en-de")}
+BACK_TRANSLATORS = {
+    "multi30k_lowres_many_to_one_backtranslation": ("multi30k_lowres_en_de", "en-de"),
+    "multi30k_lowres_de_en_backtranslation": ("multi30k_lowres_en_de", "en-de"),
+    "multi30k_tatoeba_backtranslation": ("multi30k_en_de", "en-de"),
+}
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
 
 
