@@ -55,6 +55,14 @@ def run_cli(args: List[str], cwd: Path, stdin: str | None = None, timeout: int =
                           capture_output=True, text=True, timeout=timeout, env=full_env)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _prepared_corpora(tmp_path_factory):
+    """Prepared corpora and SentencePiece models of the whole session in one temporary folder (shared by the tests,
+    as runs share them), never in the user's cache; subprocesses inherit it."""
+    os.environ["SEQ2SEQ_PREPARED"] = str(tmp_path_factory.mktemp("prepared"))
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_threads():
     torch.manual_seed(0)

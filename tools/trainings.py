@@ -19,8 +19,9 @@ from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.runs.folder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
-# keys that do not change what a run learns: its label, where the data root is (any key `*.root`: the tools check
-# the test set's hash), how it reports, the fine-tuning parent's path (the row names the parent), test-time decoding
+# keys that do not change what a run learns: its label, where the data root and the prepared corpora are (any key
+# `*.root` or `*.prepared`: the tools check the test set's hash), how it reports, the fine-tuning parent's path (the
+# row names the parent), test-time decoding
 UNTRAINED = ("name", "trainer.progress", "trainer.tensorboard", "trainer.log_every", "trainer.threads",
              "trainer.device", "trainer.keep_checkpoints", "trainer.finetune_from", "decoding.")
 
@@ -51,7 +52,7 @@ def flatten(tree: Any) -> Dict[str, Any]:
         elif isinstance(node, list) and any(isinstance(v, (dict, list)) for v in node):
             for index, value in enumerate(node):
                 walk(value, f"{key}.{index}")
-        elif not key.endswith(".root") and not any(key == u or (u.endswith(".") and key.startswith(u))
+        elif not key.endswith((".root", ".prepared")) and not any(key == u or (u.endswith(".") and key.startswith(u))
                                                    for u in UNTRAINED):
             flat[key] = node
 

@@ -107,10 +107,15 @@ class SentencePieceConfig:
     vocab_size: int = 8000
     model_type: SpmType = SpmType.unigram
     character_coverage: float = 1.0
-    max_sentences: int = 2_000_000  # sentences sampled to train SentencePiece
+    # SentencePiece trains on a seeded sample of the training text within both bounds; its memory grows about
+    # 22 bytes per sample character (30M characters: ~0.7 GB; 2M WMT-length sentences, ~250M characters: ~5 GB)
+    max_sentences: int = 2_000_000
+    max_characters: int = 30_000_000
 
     def __post_init__(self) -> None:
         check(self.vocab_size >= 8, "data.spm.vocab_size", f"must be >= 8, got {self.vocab_size}")
+        check_positive(self.max_sentences, "data.spm.max_sentences")
+        check_positive(self.max_characters, "data.spm.max_characters")
         check(0.9 <= self.character_coverage <= 1.0, "data.spm.character_coverage",
               f"must be in [0.9, 1.0], got {self.character_coverage}")
 
@@ -136,6 +141,9 @@ class DataConfig:
     back_translation: str = ""
     back_translation_decoding: Strategy = Strategy.beam
     spm: SentencePieceConfig = field(default_factory=SentencePieceConfig)
+    # where prepared corpora (encoded, memory-mapped training pairs) and SentencePiece models are kept and shared
+    # by runs, resumes, sweeps and ranks; on a cluster, a folder every machine reads
+    prepared: str = "${oc.env:SEQ2SEQ_PREPARED,'~/.cache/seq2seq/prepared'}"
     toy: ToyConfig | None = None  # set: the data are generated into the run folder
 
     def __post_init__(self) -> None:

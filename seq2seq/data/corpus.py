@@ -1,19 +1,28 @@
-"""The data of a run: each task's training pairs (cleaned, encoded, filtered) and its validation/test text."""
+"""The data of a run: each task's training pairs (selected, cleaned, encoded once into a prepared corpus and read
+through memory maps) and its validation/test text."""
 
 from __future__ import annotations
 
 import logging
-import random
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from seq2seq.config import DataConfig, SentencePieceConfig, TaskConfig, task_data
-from seq2seq.data.files import TOY_LANGUAGES, clean_line, find_file, generate_toy, read_lines, read_parallel
+import numpy as np
+
+from seq2seq.atomic import write_atomic
+from seq2seq.config import DataConfig, SentencePieceConfig, TaskConfig, TrainConfig, config_dict, task_data
+from seq2seq.data.files import TOY_LANGUAGES, find_file, generate_toy, read_lines, read_parallel, write_lines
+from seq2seq.data.prepared import PairCorpus, folder_bytes, key_of, locked, prepared_corpus
+from seq2seq.data.stream import Selection, SentenceSample, file_identity, selected_pairs
 from seq2seq.errors import ConfigError, DataError
 from seq2seq.text import Vocab, train_sentencepiece, vocab_files
 
 log = logging.getLogger(__name__)
+
+CLEANING = 1  # the version of files.clean_line a prepared corpus was made with
+SAMPLE_SEED = 1  # SentencePiece's sample: fixed, so that the runs of a seed sweep share one model and corpus
 
 
 def data_folder(cfg: DataConfig, run_dir: Path) -> Path:
@@ -29,51 +38,21 @@ def data_folder(cfg: DataConfig, run_dir: Path) -> Path:
     return root / cfg.dir
 
 
+def no_pairs(where: str) -> DataError:
+    return DataError(f"{where}: no training pairs left (the files are empty or every line is blank)")
+
+
+def prepared_root(cfg: DataConfig) -> Path:
+    return Path(cfg.prepared).expanduser()
+
+
 def read_pair(folder: Path, prefix: str, src: str, tgt: str) -> Tuple[List[str], List[str]]:
-    """Raw (uncleaned) sentence pairs of one split; an autoencoder task (src == tgt) reads one file."""
+    """Raw (uncleaned) sentence pairs of an evaluation split; an autoencoder task (src == tgt) reads one file."""
     src_path = find_file(folder, prefix, src)
     if src == tgt:
         lines = read_lines(src_path)
         return lines, lines
     return read_parallel(src_path, find_file(folder, prefix, tgt))
-
-
-def clean_pairs(src: Sequence[str], tgt: Sequence[str], where: str) -> Tuple[List[str], List[str]]:
-    """Cleaned training pairs; pairs with an empty side are dropped and counted."""
-    out_src, out_tgt, empty = [], [], 0
-    for s, t in zip(src, tgt):
-        s, t = clean_line(s), clean_line(t)
-        if s and t:
-            out_src.append(s)
-            out_tgt.append(t)
-        else:
-            empty += 1
-    if empty:
-        log.info("%s: skipped %d pairs with an empty or whitespace-only side", where, empty)
-    if not out_src:
-        raise DataError(f"{where}: no training pairs left (the files are empty or every line is blank)")
-    return out_src, out_tgt
-
-
-def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], train_text: Dict[str, List[str]],
-                out_dir: Path, seed: int) -> Dict[str, Vocab]:
-    """One SentencePiece model per language (the same object for all when joint); trained once, then reused."""
-    languages = sorted({t.src for t in tasks} | {t.tgt for t in tasks})
-    files = vocab_files(languages, cfg.joint)
-    vocabs: Dict[str, Vocab] = {}
-    by_file: Dict[str, Vocab] = {}
-    for lang in languages:
-        name = files[lang]
-        if name not in by_file:
-            path = out_dir / name
-            if path.is_file():
-                by_file[name] = Vocab.load(path)
-            else:
-                text = [line for other in languages if files[other] == name for line in train_text[other]]
-                by_file[name] = train_sentencepiece(text, path, cfg, seed)
-        vocabs[lang] = by_file[name]
-    check_shared_vocabs(tasks, files)
-    return vocabs
 
 
 def check_shared_vocabs(tasks: Sequence[TaskConfig], files: Dict[str, str]) -> None:
@@ -89,13 +68,10 @@ def check_shared_vocabs(tasks: Sequence[TaskConfig], files: Dict[str, str]) -> N
                                   f"{side}")
 
 
-def pair_indices(count: int, cfg: DataConfig, seed: int) -> List[int]:
-    """The training pairs a task keeps, in file order: `data.train_lines`, then a seeded `max_train_pairs` sample."""
+def selection(cfg: DataConfig, seed: int) -> Selection:
+    """The training pairs a task keeps: `data.train_lines`, then a seeded `max_train_pairs` sample."""
     start, end = cfg.line_range()
-    indices = list(range(start, count if end is None else min(end, count)))
-    if 0 < cfg.max_train_pairs < len(indices):
-        indices = sorted(random.Random(f"{seed}/train-pairs").sample(indices, cfg.max_train_pairs))
-    return indices
+    return Selection(start, end, cfg.max_train_pairs, seed)
 
 
 def check_task_files(task: TaskConfig, cfg: DataConfig, run_dir: Path) -> None:
@@ -113,76 +89,189 @@ def check_task_files(task: TaskConfig, cfg: DataConfig, run_dir: Path) -> None:
 
 
 @dataclass
-class TaskData:
-    task: TaskConfig
-    data: DataConfig  # the task's own data config (its block merged over the run's)
-    train_src: List[List[int]]
-    train_tgt: List[List[int]]
-    valid_src: List[str]
-    valid_ref: List[str]
+class TrainingText:
+    """Where a task's training pairs come from: the files (tgt None: one file is both sides), what identifies
+    their content, and the lines kept."""
+
+    src: Path
+    tgt: Path | None
+    selection: Selection
+    lines: int
+    identity: Dict[str, Any]  # {"src", "tgt": file identities, "selection"}
+    where: str
+    parts: Dict[str, str]  # side -> what its text is to SentencePiece (file and selection), for deduplication
+
+    def chunks(self):
+        """(sources, targets, pairs dropped for an empty side) a chunk at a time."""
+        return selected_pairs(self.src, self.tgt, self.selection, self.lines)
+
+
+def training_text(task: TaskConfig, cfg: DataConfig, run_dir: Path, seed: int, cache: Path) -> TrainingText:
+    """The task's training files, their line counts checked against each other before any encoding."""
+    folder = data_folder(cfg, run_dir)
+    src = find_file(folder, cfg.train, task.src)
+    tgt = None if task.src == task.tgt else find_file(folder, cfg.train, task.tgt)
+    where = f"task {task.name} ({folder / cfg.train}.{task.src}/{task.tgt})"
+    return _text(src, tgt, selection(cfg, seed), cache, where, cfg.train_lines)
+
+
+def _text(src: Path, tgt: Path | None, chosen: Selection, cache: Path, where: str, train_lines: str = ""
+          ) -> TrainingText:
+    src_id = file_identity(src, cache)
+    tgt_id = src_id if tgt is None else file_identity(tgt, cache)
+    if src_id["lines"] != tgt_id["lines"]:
+        raise DataError(f"{src} has {src_id['lines']} lines but {tgt} has {tgt_id['lines']}: parallel files must "
+                        "have one line per sentence pair")
+    lines = src_id["lines"]
+    start, end = chosen.bounds(lines)
+    if start >= end and train_lines:
+        raise DataError(f"{where}: data.train_lines={train_lines!r} selects none of its {lines} pairs")
+    identity = {"src": src_id, "tgt": None if tgt is None else tgt_id, "selection": chosen.describe(lines)}
+    parts = {side: key_of({"file": file, "selection": identity["selection"]})
+             for side, file in (("src", src_id), ("tgt", tgt_id))}
+    return TrainingText(src, tgt, chosen, lines, identity, where, parts)
 
 
 # (task, its data config, its selected and cleaned target lines, where to keep what it makes) -> one source per line
 BackTranslate = Callable[[TaskConfig, DataConfig, List[str], Path], List[str]]
 
 
+def back_translated_text(task: TaskConfig, cfg: DataConfig, run_dir: Path, seed: int, cache: Path,
+                         back_translate: BackTranslate | None) -> TrainingText:
+    """A back-translated task's pairs as two files in RUN/data: its selected, cleaned target lines and their
+    synthetic sources (made by `back_translate`, seq2seq.runs.backtranslation: the data layer loads no model);
+    prepared like any corpus from there."""
+    if back_translate is None:
+        raise ConfigError(f"task {task.name}: data.back_translation is set, but nothing was given to back-translate "
+                          "with")
+    target_file = find_file(data_folder(cfg, run_dir), cfg.train, task.tgt)
+    text = _text(target_file, None, selection(cfg, seed), cache, f"task {task.name} ({target_file})", cfg.train_lines)
+    targets = [line for _, tgt, _ in text.chunks() for line in tgt]
+    if not targets:
+        raise no_pairs(text.where)
+    out = run_dir / "data"
+    sources = back_translate(task, cfg, targets, out)
+    target_copy = out / f"backtranslated.{task.name}.{task.tgt}"
+    if not target_copy.is_file() or read_lines(target_copy) != targets:
+        write_lines(target_copy, targets)
+    source_file = out / f"backtranslated.{task.name}.{task.src}"
+    if len(sources) != len(targets):
+        raise DataError(f"{source_file}: {len(sources)} back-translations of {len(targets)} targets; delete it to "
+                        "make them again")
+    made = _text(source_file, target_copy, Selection(), cache, f"task {task.name} (back-translated, {out})")
+    made.parts["tgt"] = text.parts["src"]  # to SentencePiece, the same text as the target file's selection
+    return made
+
+
+def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], texts: Dict[str, TrainingText],
+                run_dir: Path, cache: Path) -> Dict[str, Vocab]:
+    """One SentencePiece model per language (the same object for all when joint): the run folder's own, else
+    one trained before on the same text with the same options (PREPARED/vocab), else trained now on a bounded
+    sample of the text streamed once, kept there for the next run, and copied into the run folder."""
+    languages = sorted({t.src for t in tasks} | {t.tgt for t in tasks})
+    files = vocab_files(languages, cfg.joint)
+    check_shared_vocabs(tasks, files)
+    # each language's text: its distinct (file, selection) parts in task order, as (task, side) to stream
+    parts: Dict[str, Dict[str, Tuple[str, str]]] = {lang: {} for lang in languages}
+    for task in tasks:
+        text = texts[task.name]
+        for side, lang in (("src", task.src), ("tgt", task.tgt)):
+            parts[lang].setdefault(text.parts[side], (task.name, side))
+    missing = sorted({name for name in files.values() if not (run_dir / name).is_file()})
+    for name in missing:
+        members = [lang for lang in languages if files[lang] == name]
+        identity = {"format": 1, "cleaning": CLEANING, "spm": config_dict(cfg), "sample_seed": SAMPLE_SEED,
+                    "text": [[lang, list(parts[lang])] for lang in members]}
+        cached = cache / "vocab" / key_of(identity) / name
+        with locked(cached.parent):
+            if not cached.is_file():
+                sample = SentenceSample(cfg.max_sentences, cfg.max_characters, SAMPLE_SEED)
+                _stream_sample(sample, members, parts, texts)
+                train_sentencepiece(sample.sentences(), cached, cfg, sample.seen)
+        write_atomic(run_dir / name, cached.read_bytes())
+    loaded = {name: Vocab.load(run_dir / name) for name in set(files.values())}
+    return {lang: loaded[files[lang]] for lang in languages}
+
+
+def _stream_sample(sample: SentenceSample, members: Sequence[str], parts: Dict[str, Dict[str, Tuple[str, str]]],
+                   texts: Dict[str, TrainingText]) -> None:
+    """Offer the sample every part of the languages in `members`, reading each task's files once; a line's
+    place is (its language, its part, its position), the order SentencePiece sees them in."""
+    wanted: Dict[str, List[Tuple[str, Tuple[int, int]]]] = {}  # task -> [(side, (language rank, part rank))]
+    for rank, lang in enumerate(members):
+        for part_rank, (task, side) in enumerate(parts[lang].values()):
+            wanted.setdefault(task, []).append((side, (rank, part_rank)))
+    for task, sides in wanted.items():
+        pairs = 0
+        for chunk_no, (src, tgt, _) in enumerate(texts[task].chunks()):
+            pairs += len(src)
+            for side, place in sides:
+                sample.add(src if side == "src" else tgt, (*place, chunk_no))
+        if not pairs:
+            raise no_pairs(texts[task].where)
+
+
+@dataclass
+class TaskData:
+    task: TaskConfig
+    data: DataConfig  # the task's own data config (its block merged over the run's)
+    train: PairCorpus  # the training pairs within data.max_length
+    prepared: Path  # the prepared corpus they are read from
+    valid_src: List[str]
+    valid_ref: List[str]
+
+
+def within_length(opened: Tuple[Any, ...], max_length: int, where: str) -> PairCorpus:
+    """The prepared pairs whose source and target (with EOS) fit `max_length` tokens."""
+    tokens, offsets, lengths, _ = opened
+    keep = (lengths["src"] <= max_length) & (lengths["tgt"] + 1 <= max_length)
+    kept = int(keep.sum())
+    if not kept:
+        raise DataError(f"{where}: every training pair is longer than data.max_length={max_length}")
+    if kept == len(keep):
+        return PairCorpus(tokens, offsets, None, lengths)
+    log.info("%s: filtered %d of %d training pairs longer than data.max_length=%d tokens", where,
+             len(keep) - kept, len(keep), max_length)
+    rows = np.flatnonzero(keep).astype(np.int64 if len(keep) >= 1 << 31 else np.int32)
+    return PairCorpus(tokens, offsets, rows, {side: lengths[side][rows] for side in lengths})
+
+
 def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path, seed: int,
                    back_translate: BackTranslate | None = None) -> Tuple[Dict[str, TaskData], Dict[str, Vocab]]:
-    """Read, select and clean every task's training pairs (checking all files first), train or load the
-    SentencePiece models on each language's text from every task that uses it, then encode and filter. A task
-    with `data.back_translation` gets its training sources from `back_translate` (seq2seq.runs.backtranslation,
-    given by the trainer: the data layer loads no model)."""
+    """Check every task's files, train or load the SentencePiece models on each language's text from every task
+    that uses it, then open (or prepare once) each task's encoded corpus. A task with `data.back_translation`
+    gets its training sources from `back_translate`."""
     configs = {task.name: task_data(cfg, task) for task in tasks}
     for task in tasks:
         check_task_files(task, configs[task.name], run_dir)
-    raw: Dict[str, Tuple[List[str], List[str]]] = {}
-    text: Dict[str, Dict[Tuple, List[str]]] = {}  # language -> {which lines of which file: the lines}
+    texts = {}
     for task in tasks:
         data = configs[task.name]
-        folder = data_folder(data, run_dir)
-        where = f"task {task.name} ({folder / data.train}.{task.src}/{task.tgt})"
-        if data.back_translation:
-            tgt = read_lines(find_file(folder, data.train, task.tgt))
-            src = tgt  # placeholders: the sources are made below from the selected, cleaned targets
-        else:
-            src, tgt = read_pair(folder, data.train, task.src, task.tgt)
-        indices = pair_indices(len(src), data, seed)
-        if not indices and data.train_lines:
-            raise DataError(f"{where}: data.train_lines={data.train_lines!r} selects none of its {len(src)} pairs")
-        src, tgt = clean_pairs([src[i] for i in indices], [tgt[i] for i in indices], where)
-        if data.back_translation:
-            if back_translate is None:
-                raise ConfigError(f"task {task.name}: data.back_translation is set, but nothing was given to "
-                                  "back-translate with")
-            src, tgt = clean_pairs(back_translate(task, data, tgt, run_dir / "data"), tgt, where)
-        raw[task.name] = (src, tgt)
-        # SentencePiece sees each language's lines once per distinct selection, however many tasks share it
-        # (synthetic sources are other lines than the file's, whatever selection they share)
-        for lang, lines, synthetic in ((task.src, src, bool(data.back_translation)), (task.tgt, tgt, False)):
-            text.setdefault(lang, {}).setdefault((str(folder), data.train, tuple(indices), synthetic), lines)
-    per_language = {lang: [line for lines in parts.values() for line in lines] for lang, parts in text.items()}
-    vocabs = load_vocabs(cfg.spm, tasks, per_language, run_dir, seed)
+        cache = prepared_root(data)
+        texts[task.name] = back_translated_text(task, data, run_dir, seed, cache, back_translate) \
+            if data.back_translation else training_text(task, data, run_dir, seed, cache)
+    vocabs = load_vocabs(cfg.spm, tasks, texts, run_dir, prepared_root(cfg))
     result = {}
     for task in tasks:
-        data = configs[task.name]
-        src_lines, tgt_lines = raw[task.name]
-        src_ids = vocabs[task.src].encode(src_lines)
-        tgt_ids = vocabs[task.tgt].encode(tgt_lines)
-        keep = [i for i in range(len(src_ids))
-                if len(src_ids[i]) <= data.max_length and len(tgt_ids[i]) + 1 <= data.max_length]
-        if len(keep) < len(src_ids):
-            log.info("task %s: filtered %d of %d training pairs longer than data.max_length=%d tokens",
-                     task.name, len(src_ids) - len(keep), len(src_ids), data.max_length)
-        if not keep:
-            raise DataError(f"task {task.name}: every training pair is longer than data.max_length={data.max_length}")
+        data, text = configs[task.name], texts[task.name]
+        src_vocab, tgt_vocab = vocabs[task.src], vocabs[task.tgt]
+        identity = {**text.identity, "cleaning": CLEANING, "vocabs": {"src": src_vocab.digest,
+                                                                      "tgt": tgt_vocab.digest}}
+        opened, folder = prepared_corpus(prepared_root(data), identity, text.chunks,
+                                         {"src": src_vocab.encode, "tgt": tgt_vocab.encode},
+                                         {"src": len(src_vocab), "tgt": len(tgt_vocab)}, text.where)
+        if opened[3]["dropped_empty"]:
+            log.info("%s: skipped %d pairs with an empty or whitespace-only side", text.where,
+                     opened[3]["dropped_empty"])
+        if not opened[3]["pairs"]:
+            raise no_pairs(text.where)
+        train = within_length(opened, data.max_length, f"task {task.name}")
         valid_src, valid_ref = read_split(data, task, data.valid, run_dir, data.valid_max_sentences) \
             if data.valid else ([], [])
-        result[task.name] = TaskData(task, data, [src_ids[i] for i in keep], [tgt_ids[i] for i in keep],
-                                     valid_src, valid_ref)
-        log.info("task %s: %d training pairs, %d validation sentences (%s)", task.name, len(keep), len(valid_src),
-                 data_folder(data, run_dir))
+        result[task.name] = TaskData(task, data, train, folder, valid_src, valid_ref)
+        log.info("task %s: %d training pairs (prepared in %s), %d validation sentences (%s)", task.name, len(train),
+                 folder, len(valid_src), data_folder(data, run_dir))
     return result, vocabs
-
 
 def read_split(cfg: DataConfig, task: TaskConfig, prefix: str, run_dir: Path,
                limit: int | None = None) -> Tuple[List[str], List[str]]:
@@ -192,3 +281,16 @@ def read_split(cfg: DataConfig, task: TaskConfig, prefix: str, run_dir: Path,
     if limit:
         src, ref = src[:limit], ref[:limit]
     return src, ref
+
+
+def run_prepare(cfg: TrainConfig) -> Dict[str, Dict[str, Any]]:
+    """Prepare every task's training data as `seq2seq-train` with this config will read it (the SentencePiece
+    models and the encoded corpora under data.prepared); returns, per task, its pairs and folder."""
+    for task in cfg.tasks:
+        if task_data(cfg.data, task).back_translation:
+            raise ConfigError(f"task {task.name}: data.back_translation: its sources, and the SentencePiece model "
+                              "that reads them, are made by the training run's model; start seq2seq-train directly")
+    with tempfile.TemporaryDirectory() as scratch:  # where a toy task's files are generated
+        data, _ = load_task_data(cfg.data, cfg.tasks, Path(scratch), cfg.trainer.seed)
+    return {name: {"pairs": len(d.train), "folder": str(d.prepared), "megabytes": folder_bytes(d.prepared) / 1e6}
+            for name, d in data.items()}

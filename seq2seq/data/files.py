@@ -13,12 +13,12 @@ from seq2seq.config import ToyConfig
 from seq2seq.errors import DataError
 
 # Zero-width characters carry no text but split SentencePiece pieces; tabs would break TSV-minded tools downstream.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def clean_line(line: str) -> str:
     """The sentence as the model sees it: tabs become spaces, zero-width characters go, ends are stripped."""
-    return _INVISIBLE.sub("", line.replace("\t", " ")).strip()
+    return INVISIBLE.sub("", line.replace("\t", " ")).strip()
 
 
 def find_file(folder: Path, prefix: str, lang: str) -> Path:

@@ -70,7 +70,7 @@ def search_model(trained: Sequence[Trained], pair: str | None,
     tasks = [task] + [other.task(pair if pair is not None else task.name) for other in trained[1:]]
     for other, theirs in zip(trained[1:], tasks[1:]):
         for ours_lang, their_lang in ((task.src, theirs.src), (task.tgt, theirs.tgt)):
-            if first.vocabs[ours_lang].path.read_bytes() != other.vocabs[their_lang].path.read_bytes():
+            if first.vocabs[ours_lang].digest != other.vocabs[their_lang].digest:
                 raise CheckpointError(f"{other.info.folder}: its SentencePiece model for {their_lang!r} differs from "
                                       f"{first.info.folder}'s; an ensemble needs runs with one vocabulary")
     models = [quantized(t.model) if quantize else t.model for t in trained]

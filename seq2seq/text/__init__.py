@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import logging
-import random
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, List, Sequence
 
 import sentencepiece as spm
 
@@ -18,6 +20,7 @@ from seq2seq.errors import DataError
 log = logging.getLogger(__name__)
 
 UNK, PAD, BOS, EOS = 0, 1, 2, 3
+THREADS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 @dataclass
@@ -32,19 +35,27 @@ class Vocab:
         if not path.is_file():
             raise DataError(f"{path}: SentencePiece model not found")
         processor = spm.SentencePieceProcessor()
+        model = path.read_bytes()
         try:
-            processor.LoadFromSerializedProto(path.read_bytes())
+            processor.LoadFromSerializedProto(model)
         except Exception:
             raise DataError(f"{path}: not a SentencePiece model (corrupt or foreign file)") from None
         if (processor.pad_id(), processor.bos_id(), processor.eos_id()) != (PAD, BOS, EOS):
             raise DataError(f"{path}: SentencePiece model has special ids other than pad=1 bos=2 eos=3")
-        return cls(processor, path)
+        vocab = cls(processor, path)
+        vocab.__dict__["digest"] = hashlib.sha256(model).hexdigest()  # of the bytes loaded, not read again
+        return vocab
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """sha256 of the model file: what a prepared corpus was encoded with, what an ensemble must share."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     def __len__(self) -> int:
         return self.processor.get_piece_size()
 
     def encode(self, lines: Sequence[str]) -> List[List[int]]:
-        return self.processor.encode(list(lines))
+        return self.processor.encode(list(lines), num_threads=THREADS)
 
     def decode(self, ids: Sequence[Sequence[int]]) -> List[str]:
         return self.processor.decode([[i for i in seq if i > EOS] for seq in ids])
@@ -53,11 +64,8 @@ class Vocab:
         return [self.processor.id_to_piece(int(i)) for i in ids]
 
 
-def train_sentencepiece(sentences: Iterable[str], path: Path, cfg: SentencePieceConfig, seed: int) -> Vocab:
-    """Train a model on `sentences` and write it to `path` (atomically)."""
-    lines = [s for s in sentences if s]
-    if len(lines) > cfg.max_sentences:
-        lines = random.Random(seed).sample(lines, cfg.max_sentences)
+def train_sentencepiece(lines: List[str], path: Path, cfg: SentencePieceConfig, seen: int) -> Vocab:
+    """Train a model on `lines` (a sample of `seen` sentences) and write it to `path` (atomically)."""
     model = io.BytesIO()
     try:
         spm.SentencePieceTrainer.train(
@@ -71,15 +79,16 @@ def train_sentencepiece(sentences: Iterable[str], path: Path, cfg: SentencePiece
             bos_id=BOS,
             eos_id=EOS,
             hard_vocab_limit=False,  # small corpora (toy tasks) get fewer pieces instead of an error
-            num_threads=2,
+            num_threads=THREADS,
             minloglevel=2,
         )
     except RuntimeError as err:
         raise DataError(f"{path}: SentencePiece training failed: {str(err).splitlines()[0]}") from None
     write_atomic(path, model.getvalue())
     vocab = Vocab.load(path)
-    log.info("SentencePiece %s: %d pieces (%s) from %d sentences", path.name, len(vocab), cfg.model_type.value,
-             len(lines))
+    log.info("SentencePiece %s: %d pieces (%s) from %s sentences (%s characters)%s", path.name, len(vocab),
+             cfg.model_type.value, f"{len(lines):,}", f"{sum(map(len, lines)):,}",
+             f", a sample of {seen:,}" if seen > len(lines) else "")
     return vocab
 
 

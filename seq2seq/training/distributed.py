@@ -11,9 +11,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from seq2seq.data.batching import Batch
 from seq2seq.errors import ConfigError
-from seq2seq.text import PAD
 
 
 def init(device: torch.device) -> Tuple[int, int, torch.device]:
@@ -39,13 +37,6 @@ def wrap(model: torch.nn.Module, device: torch.device) -> DistributedDataParalle
     # tasks use different decoders/encoders, so some parameters get no gradient in a step
     return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                    find_unused_parameters=True)
-
-
-def shard(batch: Batch, rank: int, size: int) -> Batch:
-    """Every size-th sentence of the batch, starting at `rank`."""
-    tgt_out = batch.tgt_out[rank::size]
-    return Batch(batch.src[rank::size], batch.src_lengths[rank::size], batch.tgt_in[rank::size], tgt_out,
-                 int((tgt_out != PAD).sum()))
 
 
 def all_sum(value: torch.Tensor) -> torch.Tensor:

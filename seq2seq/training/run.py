@@ -39,7 +39,7 @@ def test_best(trainer: Trainer, cfg: TrainConfig, run_dir: Path) -> Dict[str, An
     load_weights(trainer.model, trainer.checkpoints.best)
     tasks: Dict[str, Any] = {}
     for task in cfg.tasks:
-        data, train_pairs = trainer.data[task.name].data, len(trainer.data[task.name].train_src)
+        data, train_pairs = trainer.data[task.name].data, len(trainer.data[task.name].train)
         if not data.test:
             tasks[task.name] = {"train_pairs": train_pairs, "test_sentences": 0}
             log.info("test %s: none (its data.test is empty)", task.name)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import random
 import signal
 import time
 from pathlib import Path
@@ -19,9 +18,10 @@ import torch
 from tqdm import tqdm
 
 from seq2seq.config import DecodingConfig, IntervalUnit, Precision, Strategy, TaskSampling, TrainConfig, config_dict
-from seq2seq.data.batching import EpochIterator, TaskSampler, collate, token_batches
+from seq2seq.data.batching import EpochIterator, TaskSampler, corpus_batch, seeded, token_batches
 from seq2seq.data.corpus import TaskData, load_task_data
 from seq2seq.data.files import clean_line
+from seq2seq.data.prepared import PairCorpus
 from seq2seq.decoding import Translator
 from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.evaluation.scores import corpus_scores
@@ -76,8 +76,8 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.trainer.lr)
         self.schedule = LearningRate(cfg.trainer, self.optimizer)
         self.iterators = {
-            name: EpochIterator(d.train_src, d.train_tgt, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i,
-                                pool=cfg.trainer.length_pool)
+            name: EpochIterator(d.train, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i,
+                                pool=cfg.trainer.length_pool, rank=self.rank, world=self.world)
             for i, (name, d) in enumerate(self.data.items())}
         self.main = cfg.main_task
         self.sampler = TaskSampler(list(self.data), task_weights(cfg, self.data), cfg.trainer.seed)
@@ -228,10 +228,7 @@ class Trainer:
 
     def train_step(self, task: str):
         t = self.cfg.trainer
-        batch = next(self.iterators[task])
-        tokens = batch.n_tgt_tokens
-        if self.world > 1:
-            batch = distributed.shard(batch, self.rank, self.world)
+        batch, tokens = self.iterators[task].next_share()  # tokens: of the global batch, over all ranks
         batch = batch.to(self.device)
         self.model.train()
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=t.precision == Precision.bf16):
@@ -362,12 +359,11 @@ class Trainer:
         tgt_vocab: Vocab = self.vocabs[task.tgt]
         pairs = [(clean_line(s), clean_line(r)) for s, r in zip(data.valid_src, data.valid_ref)]
         pairs = [(s, r) for s, r in pairs if s and r]
-        src_ids = src_vocab.encode([s for s, _ in pairs])
-        tgt_ids = tgt_vocab.encode([r for _, r in pairs])
+        corpus = PairCorpus.from_lists(src_vocab.encode([s for s, _ in pairs]), tgt_vocab.encode([r for _, r in pairs]))
         total, tokens = 0.0, 0
-        for indices in token_batches([len(s) for s in src_ids], [len(t) for t in tgt_ids],
-                                     self.cfg.trainer.batch_tokens, random.Random(0)):
-            batch = collate([src_ids[i] for i in indices], [tgt_ids[i] for i in indices]).to(self.device)
+        plan = token_batches(corpus.src_lengths, corpus.tgt_lengths, self.cfg.trainer.batch_tokens, seeded(0))
+        for positions in plan.batches():
+            batch = corpus_batch(corpus, positions).to(self.device)
             total += self.model.loss(name, batch).item()
             tokens += batch.n_tgt_tokens
         loss = total / max(tokens, 1)
@@ -384,5 +380,5 @@ def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> List[float]:
     if t.finetune_from:  # the other tasks stay in the model (and are validated) but are not trained
         return [float(name == cfg.main_task) for name in data]
     if t.task_sampling == TaskSampling.temperature:
-        return [len(d.train_src) ** (1.0 / t.sampling_temperature) for d in data.values()]
+        return [len(d.train) ** (1.0 / t.sampling_temperature) for d in data.values()]
     return [d.task.mixing_ratio for d in data.values()]

@@ -39,8 +39,14 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
     assert result.returncode == 0, result.stderr
     _train_two_ranks(ARGS, parallel)
     a, b = _final_weights(single), _final_weights(parallel)
+    # Two half-batch gradients summed round differently from one whole-batch gradient, and Adam's first update of
+    # a coordinate whose gradient is near zero (around its eps) turns that rounding into up to one step of the
+    # warm-up learning rate (~3e-5 here). So: all but a few weights agree to 1e-5, every one within 1e-4 (a rank
+    # training on the wrong pairs moves most weights by ~1e-3 in these 8 steps)
+    close = sum(int(torch.isclose(a[k], b[k], atol=1e-5, rtol=1e-4).sum()) for k in a)
+    assert close >= 0.999 * sum(a[k].numel() for k in a)
     for key in a:
-        assert torch.allclose(a[key], b[key], atol=1e-5, rtol=1e-4), key
+        assert torch.allclose(a[key], b[key], atol=1e-4, rtol=0), key
 
 
 @pytest.mark.slow

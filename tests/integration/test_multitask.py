@@ -134,8 +134,11 @@ def test_the_tatoeba_back_translation_preset_trains_on_an_en_de_model_s_translat
     assert trainer.step == 4 and set(trainer.model.encoders) == {"de", "fr"}
     made = read_lines(tmp_path / "run" / "data" / "backtranslated.de-en-bt.de")
     english = read_lines(find_file(DATA / "tatoeba-fra-eng", "train", "en"))[:60]
-    assert len(made) == 60 and len(trainer.data["de-en-bt"].train_src) == sum(1 for line in made if line)
-    kept = [t for s, t in zip(made, english) if s]  # each synthetic source beside its own English target
-    assert len(kept) >= 30, made
-    assert trainer.vocabs["en"].decode(trainer.data["de-en-bt"].train_tgt) == kept
+    de, en, limit = trainer.vocabs["de"], trainer.vocabs["en"], cfg.data.max_length
+    # each synthetic source beside its own English target; empty ones and over-long pairs (a barely trained model
+    # can repeat itself past data.max_length) are dropped like any training pair's
+    kept = [t for s, t in zip(made, english)
+            if s and len(de.encode([s])[0]) <= limit and len(en.encode([t])[0]) + 1 <= limit]
+    assert len(made) == 60 and len(trainer.data["de-en-bt"].train) == len(kept) >= 30, made
+    assert trainer.vocabs["en"].decode(trainer.data["de-en-bt"].train.ids("tgt")) == kept
     assert len(trainer.data["de-en-bt"].valid_src) == 0

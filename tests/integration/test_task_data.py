@@ -12,7 +12,7 @@ import torch
 
 from seq2seq import load
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, ToyConfig, task_data
-from seq2seq.data.corpus import pair_indices
+from seq2seq.data.corpus import selection
 from seq2seq.data.files import generate_toy, read_lines, write_lines
 from seq2seq.errors import ConfigError, DataError, UserError
 from seq2seq.evaluation.run import from_checkpoint
@@ -84,6 +84,13 @@ def test_a_missing_test_file_is_refused_before_training(tmp_path):
         Trainer(two_task_config(tmp_path), tmp_path / "run")
 
 
+def pair_indices(count, data, seed):
+    """The line numbers a task of data config `data` keeps of a file of `count` lines."""
+    chosen = selection(data, seed)
+    rows = chosen.rows(count)
+    return list(range(*chosen.bounds(count))) if rows is None else rows.tolist()
+
+
 def test_train_lines_and_max_train_pairs_pick_the_exact_pairs_reproducibly():
     cfg = train_config([*TINY_TOY, "data.train_lines=10:30"])
     assert pair_indices(100, cfg.data, seed=1) == list(range(10, 30))
@@ -112,8 +119,8 @@ def test_the_selected_pairs_are_what_the_task_trains_on(tmp_path):
     data = trainer.data["in-reverse"]
     vocab_in, vocab_out = trainer.vocabs["in"], trainer.vocabs["reverse"]
     expected = pair_indices(40, cfg.data, seed=3)
-    assert vocab_in.decode(data.train_src) == [f"w{i}" for i in expected]
-    assert vocab_out.decode(data.train_tgt) == [f"r{i}" for i in expected]
+    assert vocab_in.decode(data.train.ids("src")) == [f"w{i}" for i in expected]
+    assert vocab_out.decode(data.train.ids("tgt")) == [f"r{i}" for i in expected]
 
 
 def test_each_task_reads_its_own_corpus_and_validation_set(tmp_path):
@@ -123,8 +130,8 @@ def test_each_task_reads_its_own_corpus_and_validation_set(tmp_path):
     trainer = Trainer(cfg, tmp_path / "run")
     for name, corpus in (("rev", "small"), ("cp", "large")):
         assert trainer.data[name].valid_src == read_lines(tmp_path / corpus / "val.in")
-        assert len(trainer.data[name].train_src) == len(read_lines(tmp_path / corpus / "train.in"))
-        assert results["tasks"][name]["train_pairs"] == len(trainer.data[name].train_src)
+        assert len(trainer.data[name].train) == len(read_lines(tmp_path / corpus / "train.in"))
+        assert results["tasks"][name]["train_pairs"] == len(trainer.data[name].train)
         assert results["tasks"][name]["test_sentences"] == 10
         hyps = read_lines(tmp_path / "run" / f"test.{name}.hyp.{cfg.tasks[0 if name == 'rev' else 1].tgt}")
         assert len(hyps) == 10
@@ -182,7 +189,7 @@ def test_temperature_sampling_realises_its_probabilities(tmp_path):
     two_corpora(tmp_path)
     cfg = two_task_config(tmp_path, "trainer.task_sampling=temperature", "trainer.sampling_temperature=2")
     trainer = Trainer(cfg, tmp_path / "run")
-    sizes = {name: len(d.train_src) for name, d in trainer.data.items()}
+    sizes = {name: len(d.train) for name, d in trainer.data.items()}
     weights = {name: n ** 0.5 for name, n in sizes.items()}
     expected = {name: w / sum(weights.values()) for name, w in weights.items()}
     counts = Counter(trainer.sampler.task_at(step) for step in range(1, 20001))
@@ -345,20 +352,21 @@ def test_back_translated_sources_are_the_model_s_translations_of_the_targets(tra
     kept = [(s, t) for s, t in zip(expected, targets[10:70]) if s]  # an empty translation drops its pair
     assert len(kept) > 50
     data, vocabs = trainer.data["bt"], trainer.vocabs
-    assert list(zip(vocabs["reverse"].decode(data.train_src), vocabs["in"].decode(data.train_tgt))) == kept
+    pairs = zip(vocabs["reverse"].decode(data.train.ids("src")), vocabs["in"].decode(data.train.ids("tgt")))
+    assert list(pairs) == kept
     # made once: a second start (a resumed run) reads them from the run folder; another decoding makes them anew
     made = tmp_path / "run" / "data" / "backtranslated.bt.reverse"
     assert read_lines(made) == expected
     write_lines(made, [kept[0][0]] * 60)
     again = Trainer(back_translation_config(tmp_path, trained), tmp_path / "run")
-    assert set(again.vocabs["reverse"].decode(again.data["bt"].train_src)) == {kept[0][0]}
+    assert set(again.vocabs["reverse"].decode(again.data["bt"].train.ids("src"))) == {kept[0][0]}
     # loading and running the model drew nothing from the run's random state: both starts init the same weights
     for mine, theirs in zip(trainer.model.state_dict().values(), again.model.state_dict().values()):
         assert torch.equal(mine, theirs)
     greedy = Trainer(back_translation_config(tmp_path, trained, "+tasks.1.data.back_translation_decoding=greedy"),
                      tmp_path / "run")
     assert read_lines(made) == load(trained).translate(targets[10:70])
-    assert len(greedy.data["bt"].train_src) == sum(1 for s in read_lines(made) if s)
+    assert len(greedy.data["bt"].train) == sum(1 for s in read_lines(made) if s)
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
