@@ -171,8 +171,8 @@ def bench_onmt(corpus: Path, pairs: int, work: Path, steps: int, spm_model: Path
             "peak_anon_mb": round(max(train["peak_anon_mb"], vocab["peak_anon_mb"]), 1),
             "resume_peak_anon_mb": None, "peak_rss_mb": round(train["peak_rss_mb"], 1),
             "tokens_per_second": round(statistics.median(rates[1:] or rates), 1),
-            "note": "prepare = onmt_build_vocab on 100k sampled pairs; OpenNMT-py 3.0.4 cannot resume mid-epoch "
-                    "data, so no resume row; its default bucket_size 262144"}
+            "note": "prepare = onmt_build_vocab on 100k sampled pairs; resume not measured; OpenNMT-py's default "
+                    "bucket_size (262144 pairs held in memory)"}
 
 
 def stamped_onmt(text: str, since: float) -> List[Tuple[float, str]]:

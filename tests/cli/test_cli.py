@@ -83,3 +83,23 @@ def test_evaluate_scores_files_and_checkpoints(trained, tmp_path):
     from_checkpoint = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy"], cwd=ROOT)
     assert from_checkpoint.returncode == 0, from_checkpoint.stderr
     assert "TER" in from_checkpoint.stdout
+
+
+def test_prepare_ahead_then_train_reads_what_was_prepared(tmp_path):
+    """seq2seq-prepare with a run's overrides makes what the run reads: the run then encodes nothing itself."""
+    env = {"SEQ2SEQ_PREPARED": str(tmp_path / "prepared")}
+    overrides = [*TINY_TOY, "data.toy.seed=11", "trainer.max_steps=4", "trainer.validate_every=4"]
+    prepared = run_cli(["seq2seq-prepare", *overrides], cwd=ROOT, env=env)
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.startswith("in-reverse: 600 training pairs") and "pairs in" in prepared.stderr
+    run = run_cli(["seq2seq-train", *overrides, f"hydra.run.dir={tmp_path / 'run'}"], cwd=ROOT, env=env)
+    assert run.returncode == 0, run.stderr
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "pairs in" not in log and "SentencePiece spm" not in log  # neither trained nor encoded again
+    assert f"prepared in {tmp_path / 'prepared'}" in log
+
+
+def test_prepare_refuses_a_back_translated_task_in_one_line(tmp_path):
+    result = run_cli(["seq2seq-prepare", *TINY_TOY, "data.back_translation=somewhere"], cwd=ROOT)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "back-translation" in result.stderr
