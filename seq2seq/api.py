@@ -11,21 +11,31 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 import torch
 
 from seq2seq.atomic import write_atomic
-from seq2seq.config import DecodingConfig, ScoreConfig, Strategy
+from seq2seq.config import DecodingConfig, ScoreConfig
+from seq2seq.config.options import from_options
 from seq2seq.data.batching import collate
 from seq2seq.data.files import clean_line, read_parallel
 from seq2seq.errors import ConfigError, DataError
 from seq2seq.runs.device import pick_device
 from seq2seq.runs.trained import Trained, load_trained, make_translator
 
-DECODING_KEYS = {f.name for f in fields(DecodingConfig)}
+
+def text_lines(lines: Any, key: str = "lines") -> List[str]:
+    """A list of strings from a list or tuple of strings; one string (which would be read a character a line),
+    None or other values are refused in one line."""
+    if isinstance(lines, str) or not isinstance(lines, (list, tuple)):
+        hint = " (one sentence: wrap it, [text])" if isinstance(lines, str) else ""
+        raise ConfigError(f"{key}: must be a list of strings, got {type(lines).__name__}{hint}")
+    bad = next((i for i, line in enumerate(lines) if not isinstance(line, str)), None)
+    if bad is not None:
+        raise ConfigError(f"{key}[{bad}]: must be a string, got {lines[bad]!r}")
+    return list(lines)
 
 
 class Model:
@@ -37,15 +47,9 @@ class Model:
         self.src_vocab, self.tgt_vocab = trained.vocabs[self.task.src], trained.vocabs[self.task.tgt]
 
     def decoding(self, strategy: str = "greedy", **options: Any) -> DecodingConfig:
-        """A checked DecodingConfig from keyword options (the keys of `decoding.` on the command line)."""
-        unknown = sorted(set(options) - DECODING_KEYS)
-        if unknown:
-            raise ConfigError(f"decoding.{unknown[0]}: no such decoding option; known: {sorted(DECODING_KEYS)}")
-        try:
-            return DecodingConfig(strategy=Strategy(strategy), **options)
-        except ValueError:
-            raise ConfigError(f"decoding.strategy: {strategy!r} is not one of "
-                              f"{[s.value for s in Strategy]}") from None
+        """A checked DecodingConfig from keyword options (the keys of `decoding.` on the command line), each of
+        its field's type: the same checks and one-line errors as the command line's."""
+        return from_options(DecodingConfig, {"strategy": strategy, **options}, "decoding")
 
     def translate(self, lines: Sequence[str], strategy: str = "greedy", **options: Any) -> List[str]:
         """The output lines seq2seq-translate prints for `lines` with `decoding=STRATEGY decoding.KEY=VALUE...`
@@ -54,12 +58,14 @@ class Model:
 
     def translate_with(self, lines: Sequence[str], decoding: DecodingConfig) -> List[str]:
         """`translate` with a DecodingConfig already made (and checked)."""
+        lines = text_lines(lines)
         translator = make_translator(self.trained, self.task, decoding, self.device)
-        return list(translator.format(list(lines), 0))
+        return list(translator.format(lines, 0))
 
     @torch.no_grad()
     def score(self, sources: Sequence[str], targets: Sequence[str], batch_size: int = 64) -> List[float]:
         """log P(target | source) per pair: natural log, summed over the target's pieces and end of sentence."""
+        sources, targets = text_lines(sources, "sources"), text_lines(targets, "targets")
         if len(sources) != len(targets):
             raise DataError(f"score: {len(sources)} sources but {len(targets)} targets; give one target per source")
         cleaned = [clean_line(s) for s in sources]
@@ -87,6 +93,8 @@ def run_score(cfg: ScoreConfig) -> Dict[str, float]:
     """`seq2seq-score`: print log P(reference | input) per line, and the totals (written to cfg.json when set)."""
     model = load(cfg.checkpoint, pair=cfg.pair, device=cfg.device, threads=cfg.threads)
     sources, references = read_parallel(Path(cfg.input), Path(cfg.reference))
+    if not sources:
+        raise DataError(f"{cfg.input}: no lines to score (a perplexity over nothing would read 1.00)")
     scores = model.score(sources, references, cfg.batch_size)
     sys.stdout.write("".join(f"{value:.4f}\n" for value in scores))
     tokens = model.target_tokens(references)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
+
+from seq2seq.errors import UserError
 
 
 def write_atomic(path: Path, data: Union[str, bytes]) -> None:
@@ -27,3 +29,14 @@ def write_atomic(path: Path, data: Union[str, bytes]) -> None:
             tmp.unlink(missing_ok=True)
     except OSError as err:
         raise OSError(err.errno, err.strerror, str(path)) from None
+
+
+def check_not_input(output: Path, inputs: Sequence[Path], key: str = "output") -> None:
+    """Refuse an output that is one of the command's inputs (the same file, links included): opening it for
+    writing would empty it before it is read."""
+    if not output.exists():
+        return
+    for source in inputs:
+        if source.exists() and os.path.samefile(output, source):
+            raise UserError(f"{key}: {output} is the input {source}; writing it would destroy what is being read: "
+                            f"choose another {key}")

@@ -6,6 +6,7 @@ dataclasses, before any work starts. Model code receives these typed objects, ne
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any, Dict, List, Tuple
@@ -61,6 +62,13 @@ class IntervalUnit(Enum):
     main_update = "main_update"  # updates of the main task only: the same cadence at any mixing ratio
 
 
+# upper bounds of decoding options: far above any useful value, low enough that no arithmetic overflows
+MAX_BEAM = 1000
+MAX_LENGTH_RATIO = 100.0
+MAX_LENGTH_EXTRA = 10_000
+MAX_BATCH = 100_000
+
+
 class Strategy(Enum):
     greedy = "greedy"
     beam = "beam"
@@ -74,6 +82,10 @@ def check(ok: bool, key: str, message: str) -> None:
 
 def check_positive(value: float, key: str) -> None:
     check(value > 0, key, f"must be > 0, got {value}")
+
+
+def check_range(value: int, low: int, high: int, key: str) -> None:
+    check(low <= value <= high, key, f"must be in [{low:,}, {high:,}], got {value}")
 
 
 def check_probability(value: float, key: str) -> None:
@@ -366,19 +378,25 @@ class DecodingConfig:
     quantize: bool = False  # int8 dynamic quantization of LSTM and linear layers (CPU)
 
     def __post_init__(self) -> None:
-        check(self.beam_size >= 1, "decoding.beam_size", f"must be >= 1, got {self.beam_size}")
+        # finite, bounded ranges: an infinite length ratio overflowed into empty translations, a beam of 10**30
+        # into an allocation error
+        check_range(self.beam_size, 1, MAX_BEAM, "decoding.beam_size")
         check(self.n_best >= 1, "decoding.n_best", f"must be >= 1, got {self.n_best}")
         check(self.n_best == 1 or self.strategy == Strategy.beam, "decoding.n_best",
               "n_best > 1 needs decoding.strategy=beam")
         check(self.n_best <= self.beam_size or self.strategy != Strategy.beam, "decoding.n_best",
               f"must be <= decoding.beam_size ({self.beam_size})")
-        check(self.temperature > 0, "decoding.temperature", f"must be > 0, got {self.temperature}")
+        check(math.isfinite(self.temperature) and self.temperature > 0, "decoding.temperature",
+              f"must be a finite number > 0, got {self.temperature}")
+        check(0 <= self.seed < 2**63, "decoding.seed", f"must be in [0, 2**63), got {self.seed}")
         # a key the chosen strategy never reads would be silently ignored: say so (its default passes)
         defaults = {f.name: f.default for f in fields(self)}
         for key, (reader, name) in STRATEGY_ONLY_KEYS.items():
             check(getattr(self, key) == defaults[key] or self.strategy == reader, f"decoding.{key}",
                   f"is only read by {name}, not {self.strategy.value}; add decoding={reader.value}")
-        check(self.length_penalty >= 0, "decoding.length_penalty", "must be >= 0")
-        check(self.max_length_ratio > 0, "decoding.max_length_ratio", "must be > 0")
-        check(self.max_length_extra >= 1, "decoding.max_length_extra", "must be >= 1")
-        check(self.batch_size >= 1, "decoding.batch_size", "must be >= 1")
+        check(math.isfinite(self.length_penalty) and self.length_penalty >= 0, "decoding.length_penalty",
+              f"must be a finite number >= 0, got {self.length_penalty}")
+        check(math.isfinite(self.max_length_ratio) and 0 < self.max_length_ratio <= MAX_LENGTH_RATIO,
+              "decoding.max_length_ratio", f"must be > 0 and <= {MAX_LENGTH_RATIO}, got {self.max_length_ratio}")
+        check_range(self.max_length_extra, 1, MAX_LENGTH_EXTRA, "decoding.max_length_extra")
+        check_range(self.batch_size, 1, MAX_BATCH, "decoding.batch_size")

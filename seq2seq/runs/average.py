@@ -14,7 +14,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from seq2seq.errors import CheckpointError, ConfigError
+from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.runs.checkpoint import MODEL_FILE, STATE_FILE
 from seq2seq.runs.folder import CheckpointInfo, RunFolder, read_checkpoint
 
@@ -44,8 +44,34 @@ def _same_model(first: CheckpointInfo, other: CheckpointInfo) -> None:
                                   f"{first.folder}'s; only checkpoints with one vocabulary can be averaged")
 
 
+def is_average(folder: Path) -> bool:
+    """Whether `folder` is an earlier output of seq2seq-average (its state names what it averaged)."""
+    try:
+        return "averaged_from" in json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def check_output(output: Path, inputs: Sequence[Path]) -> None:
+    """The output folder may replace only an earlier average: never a folder of the user's, an input checkpoint
+    or a folder holding one (its run, its checkpoints/), nor anything inside a run's checkpoints/."""
+    resolved = output.resolve()
+    for source in inputs:
+        if resolved == source.resolve() or resolved in source.resolve().parents:
+            raise UserError(f"output: {output} holds {source}, a checkpoint being averaged; choose a new folder")
+    for folder in (resolved, *resolved.parents):
+        if folder.name == "checkpoints" and ((folder / "latest").exists() or any(folder.glob("step_*"))):
+            raise UserError(f"output: {output} is inside the run's checkpoints folder {folder}, which training "
+                            "prunes; choose a folder outside it")
+    if output.exists() and not is_average(output):
+        raise UserError(f"output: {output} exists and is not an earlier seq2seq-average output; choose a new folder "
+                        "(nothing was changed)")
+
+
 def average_checkpoints(folders: Sequence[Path], output: Path) -> Path:
-    """Write the mean of the checkpoints' weights to `output` (atomically) and return it."""
+    """Write the mean of the checkpoints' weights to `output` (atomically; it may replace only an earlier
+    average) and return it."""
+    check_output(output, folders)
     infos = [read_checkpoint(folder) for folder in folders]
     for other in infos[1:]:
         _same_model(infos[0], other)

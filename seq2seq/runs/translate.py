@@ -6,6 +6,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from seq2seq.atomic import check_not_input
 from seq2seq.config import TranslateConfig
 from seq2seq.data.files import decode_lines, iter_lines
 from seq2seq.errors import UserError
@@ -15,6 +16,8 @@ from seq2seq.runs.trained import load_runs, make_translator
 
 def run_translate(cfg: TranslateConfig) -> int:
     """Translate `cfg.input` (default stdin) into `cfg.output` (default stdout), line by line; returns the count."""
+    if cfg.input is not None and cfg.output is not None:
+        check_not_input(Path(cfg.output), [Path(cfg.input)])
     device = pick_device(cfg.device, cfg.threads)
     runs = load_runs(cfg.checkpoint, device)
     translator = make_translator(runs, cfg.pair, cfg.decoding, device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -348,3 +349,52 @@ def test_evaluating_a_checkpoint_writes_translations_only_when_asked(trained, tm
     result = run_cli(["seq2seq-evaluate", f"checkpoint={trained}", "decoding=greedy", "translations=out"],
                      cwd=tmp_path)
     assert result.returncode == 0 and (tmp_path / "out" / "test.in-reverse.greedy.reverse").is_file()
+
+
+# -- nothing lost ----------------------------------------------------------------------------------------------
+
+def test_average_never_replaces_a_folder_it_did_not_make(trained, tmp_path):
+    """output= once removed whatever folder it named (a user's folder, the run, its checkpoints) with exit 0."""
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    mine = tmp_path / "p"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work", encoding="utf-8")
+    latest = run / "checkpoints" / (run / "checkpoints" / "latest").read_text().strip()
+    for output, needle in ((mine, "exists and is not an earlier seq2seq-average output"),
+                           (run, "a checkpoint being averaged"), (run / "checkpoints", "a checkpoint being averaged"),
+                           (latest, "a checkpoint being averaged"),
+                           (run / "checkpoints" / "mine", "inside the run's checkpoints folder")):
+        one_clear_line(run_cli(["seq2seq-average", f"checkpoint={run}", "last=2", f"output={output}"], cwd=tmp_path),
+                       needle)
+    assert (mine / "thesis.txt").read_text(encoding="utf-8") == "years of work"
+    assert {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    for _ in range(2):  # a new folder, then that earlier average replaced
+        result = run_cli(["seq2seq-average", f"checkpoint={run}", "last=2", f"output={tmp_path / 'avg'}"],
+                         cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+
+
+def test_translate_never_writes_over_its_input(trained, tmp_path):
+    """input=F output=F once emptied F before reading it; a link to the input is the same file."""
+    source = tmp_path / "in.txt"
+    source.write_text("a b c\nd e\n", encoding="utf-8")
+    (tmp_path / "link.txt").symlink_to(source)
+    for output in (source, tmp_path / "link.txt"):
+        one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={trained}", f"input={source}",
+                                f"output={output}"], cwd=ROOT), "writing it would destroy what is being read")
+    assert source.read_text(encoding="utf-8") == "a b c\nd e\n"
+
+
+@pytest.mark.parametrize("value", ["inf", "1e300", "nan"])
+def test_an_unbounded_length_ratio_is_refused_not_an_empty_translation(trained, value):
+    one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={trained}", f"decoding.max_length_ratio={value}"],
+                           cwd=ROOT, stdin="a b c\n"), "decoding.max_length_ratio: must be")
+
+
+def test_scoring_empty_files_is_refused_not_a_perplexity_of_one(trained, tmp_path):
+    for name in ("src.txt", "ref.txt"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    one_clear_line(run_cli(["seq2seq-score", f"checkpoint={trained}", f"input={tmp_path / 'src.txt'}",
+                            f"reference={tmp_path / 'ref.txt'}"], cwd=ROOT), "no lines to score")

@@ -48,6 +48,29 @@ def test_api_mistakes_are_one_line_errors(trained):
         seq2seq.load(trained / "nope")
 
 
+@pytest.mark.parametrize("call, message", [
+    # values of the wrong type were guessed at ("no" quantized, "false" printed scores) or crashed deep inside
+    (lambda m: m.translate(LINES, quantize="no"), r"decoding\.quantize: must be true or false, got 'no'"),
+    (lambda m: m.translate(LINES, output_scores="false"), r"decoding\.output_scores: must be true or false"),
+    (lambda m: m.translate(LINES, strategy="beam", beam_size="5"), r"decoding\.beam_size: must be an integer"),
+    (lambda m: m.translate(LINES, strategy="beam", beam_size=2.5), r"decoding\.beam_size: must be an integer"),
+    (lambda m: m.translate(LINES, strategy="beam", beam_size=True), r"decoding\.beam_size: must be an integer"),
+    (lambda m: m.translate(LINES, strategy="beam", beam_size=10**30), r"decoding\.beam_size: must be in \[1, "),
+    (lambda m: m.translate(LINES, strategy="sample", temperature="hot"), r"decoding\.temperature: must be a finite"),
+    (lambda m: m.translate(LINES, max_length_ratio=float("inf")), r"decoding\.max_length_ratio: must be a finite"),
+    (lambda m: m.translate(LINES, max_length_ratio=1e300), r"decoding\.max_length_ratio: must be > 0 and <= 100"),
+    (lambda m: m.translate(LINES, seed="x"), r"decoding\.seed: must be an integer, got 'x'"),
+    # one string would be translated a character a line; None or a number in the list crashed in SentencePiece
+    (lambda m: m.translate("A dog runs."), r"lines: must be a list of strings, got str \(one sentence: wrap it"),
+    (lambda m: m.translate(["a b", None]), r"lines\[1\]: must be a string, got None"),
+    (lambda m: m.translate([3]), r"lines\[0\]: must be a string, got 3"),
+    (lambda m: m.score("a b", ["a b"]), r"sources: must be a list of strings"),
+])
+def test_api_options_of_the_wrong_type_or_range_are_refused_in_one_line(trained, call, message):
+    with pytest.raises(ConfigError, match=message):
+        call(seq2seq.load(trained))
+
+
 def test_scores_match_the_command_and_a_step_by_step_computation(trained, tmp_path):
     model = seq2seq.load(trained)
     sources, targets = ["a b c", "d e f g h", "c"], ["c b a", "h g f e d", "a b"]
