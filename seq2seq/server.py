@@ -146,6 +146,12 @@ def parse_request(body: bytes, cfg: ServeConfig, model: Model) -> Tuple[List[str
     if long is not None:
         raise BadRequest(413, f"line {long + 1} has {len(text[long])} characters; the limit is "
                               f"max_line_chars={cfg.max_line_chars}")
+    for i, line in enumerate(text):
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError as err:  # JSON can carry a lone surrogate (\ud800), which is no text
+            raise BadRequest(400, f"text[{i}]: not valid Unicode (a lone surrogate at character {err.start})") \
+                from None
     if any("\n" in line or "\r" in line for line in text):
         raise BadRequest(400, "a line contains a line break; send each sentence as its own list item")
     options = {k: v for k, v in asdict(cfg.decoding).items() if k != "strategy"}
@@ -168,13 +174,29 @@ def make_handler(cfg: ServeConfig, model: Model, batcher: Batcher):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def _send(self, status: int, payload: Dict[str, Any]) -> None:
+        def _send(self, status: int, payload: Dict[str, Any], headers: Dict[str, str] | None = None) -> None:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the client hung up: one line, no traceback
+                self.close_connection = True
+                log.info("%s hung up before its %d answer", self.address_string(), status)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """The standard library's own refusals (malformed request lines, unsupported methods, over-long
+            headers) as JSON like every other answer; an unsupported method is 405."""
+            self.close_connection = True
+            if code == 501:
+                return self._send(405, {"error": f"method {self.command} not allowed; use POST /translate or GET "
+                                                 "/health"}, {"Allow": "GET, POST"})
+            self._send(code, {"error": message or explain or "bad request"})
 
         def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
             if self.path != "/health":
@@ -188,6 +210,9 @@ def make_handler(cfg: ServeConfig, model: Model, batcher: Batcher):
                 length = int(self.headers.get("Content-Length", ""))
             except ValueError:
                 return self._send(411, {"error": "a Content-Length header is required"})
+            if length < 0:
+                self.close_connection = True
+                return self._send(400, {"error": f"Content-Length must be >= 0, got {length}"})
             if length > cfg.max_body_bytes:
                 self.close_connection = True
                 if length <= 4 * cfg.max_body_bytes:  # read it away, so that the client gets this answer, not EPIPE
@@ -211,6 +236,15 @@ def make_handler(cfg: ServeConfig, model: Model, batcher: Batcher):
     return Handler
 
 
+def _dropped_client(request: Any, address: Any) -> None:
+    """A connection that failed outside a request's answer (a client gone mid-read): one log line, not the
+    standard library's traceback on stderr."""
+    import sys
+
+    err = sys.exc_info()[1]
+    log.info("%s: connection dropped (%s)", address[0] if address else "client", type(err).__name__)
+
+
 class Server:
     """The HTTP server and its translation worker; `serve_forever` in a thread for tests, `close` to stop."""
 
@@ -225,6 +259,7 @@ class Server:
             raise UserError(f"port: cannot listen on {cfg.host}:{cfg.port} ({err.strerror or err}); "
                             "choose another with port=N (0 = any free port)") from None
         self.http.daemon_threads = True
+        self.http.handle_error = _dropped_client  # type: ignore[method-assign]
 
     @property
     def url(self) -> str:

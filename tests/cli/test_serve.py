@@ -80,7 +80,15 @@ def test_concurrent_clients_are_batched_and_each_gets_its_own_lines(server, trai
     ({"text": ["a"] * 9}, 413, "9 lines in one request; the limit is max_lines=8"),
     ({"text": ["a " * 30]}, 413, "line 1 has 60 characters; the limit is max_line_chars=40"),
     ({"text": ["a\nb"]}, 400, "a line contains a line break"),
-    ({"text": ["a"], "beam_size": 0, "strategy": "beam"}, 400, "decoding.beam_size: must be >= 1"),
+    ({"text": ["a"], "beam_size": 0, "strategy": "beam"}, 400, "decoding.beam_size: must be in [1,"),
+    # once 500s: a value of the wrong type or far out of range, a lone surrogate
+    ({"text": ["a"], "beam_size": 2.5, "strategy": "beam"}, 400, "decoding.beam_size: must be an integer"),
+    ({"text": ["a"], "beam_size": 10**30, "strategy": "beam"}, 400, "decoding.beam_size: must be in [1,"),
+    ({"text": ["a"], "seed": "x", "strategy": "sample"}, 400, "decoding.seed: must be an integer"),
+    ({"text": ["a"], "seed": [], "strategy": "sample"}, 400, "decoding.seed: must be an integer"),
+    ({"text": ["a"], "output_scores": "false"}, 400, "decoding.output_scores: must be true or false"),
+    ({"text": ["a"], "max_length_ratio": 1e300}, 400, "decoding.max_length_ratio: must be > 0 and <= 100"),
+    (b'{"text": ["a \\ud800 b"]}', 400, "text[0]: not valid Unicode (a lone surrogate"),
     ({"text": ["a"], "beam_sise": 3}, 400, "decoding.beam_sise: no such decoding option"),
     ({"text": ["a"], "strategy": "viterbi"}, 400, "decoding.strategy: 'viterbi' is not one of"),
 ])
@@ -118,3 +126,27 @@ def test_the_command_serves_until_stopped(trained):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def raw(server, method: str, headers: dict, body: bytes = b"") -> tuple:
+    host, port = server.http.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    connection.putrequest(method, "/translate")
+    for key, value in headers.items():
+        connection.putheader(key, value)
+    connection.endheaders(body or None)
+    response = connection.getresponse()
+    answer = response.status, response.getheader("Content-Type"), response.read()
+    connection.close()
+    return answer
+
+
+def test_other_methods_and_a_negative_length_get_json_errors(server):
+    """PUT/DELETE once got the standard library's HTML 501, a negative Content-Length a dropped connection."""
+    for method in ("PUT", "DELETE", "PATCH"):
+        status, kind, body = raw(server, method, {"Content-Length": "2"}, b"{}")
+        assert status == 405 and kind.startswith("application/json"), (method, status, body)
+        assert "method " + method + " not allowed" in json.loads(body)["error"]
+    status, kind, body = raw(server, "POST", {"Content-Length": "-5"})
+    assert status == 400 and "Content-Length must be >= 0" in json.loads(body)["error"]
+    assert post(server.url, {"text": ["a b"]})[0] == 200
