@@ -112,5 +112,7 @@ def load(path: str | Path, pair: str | None = None, task: str | None = None, dev
     multi-task run by name or as SRC-TGT."""
     if pair is not None and task is not None and pair != task:
         raise ConfigError(f"pair: give pair= or task=, not both ({pair!r}, {task!r})")
+    if not isinstance(path, (str, Path)):
+        raise ConfigError(f"load: give a run or checkpoint folder (a path), got {path!r}")
     torch_device = pick_device(device, threads)
     return Model(load_trained(Path(path), torch_device), pair or task, torch_device)

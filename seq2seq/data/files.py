@@ -30,9 +30,10 @@ def find_file(folder: Path, prefix: str, lang: str) -> Path:
                     "(default: the SEQ2SEQ_DATA environment variable), data.dir and the split prefix")
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> IO[bytes]:
+    """A text file's bytes (decompressed for .gz); a missing file or a folder is one clear error."""
     if not path.is_file():
-        raise DataError(f"{path}: file not found")
+        raise DataError(f"{path}: " + ("a folder, not a file" if path.is_dir() else "file not found"))
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
@@ -52,7 +53,7 @@ def decode_lines(handle: IO[bytes], name: str) -> Iterator[str]:
 
 
 def iter_lines(path: Path) -> Iterator[str]:
-    with _open_binary(path) as handle:
+    with open_binary(path) as handle:
         yield from decode_lines(handle, str(path))
 
 

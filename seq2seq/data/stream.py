@@ -11,24 +11,18 @@ import logging
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
 from seq2seq.atomic import write_atomic
-from seq2seq.data.files import INVISIBLE
+from seq2seq.data.files import INVISIBLE, open_binary
 from seq2seq.errors import DataError
 
 log = logging.getLogger(__name__)
 
 BLOCK_BYTES = 1 << 22  # read size; a block of lines is decoded and cleaned at once
 CHUNK_PAIRS = 20_000  # pairs handed on at a time: what preparation holds in Python objects
-
-
-def _open(path: Path) -> IO[bytes]:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found" + (" (it is a folder)" if path.is_dir() else ""))
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 def _read_errors(path: Path, line: int, err: BaseException) -> DataError:
@@ -41,7 +35,7 @@ def line_blocks(path: Path) -> Iterator[List[str]]:
     number = 0  # lines handed out so far
     rest = b""
     try:
-        with _open(path) as handle:
+        with open_binary(path) as handle:
             while True:
                 data = handle.read(BLOCK_BYTES)
                 if not data:
@@ -75,7 +69,7 @@ def count_lines(path: Path) -> int:
     """Lines as `line_blocks` reads them (a last line without a line end counts)."""
     count, last = 0, b"\n"
     try:
-        with _open(path) as handle:
+        with open_binary(path) as handle:
             while data := handle.read(BLOCK_BYTES):
                 count += data.count(b"\n")
                 last = data[-1:]

@@ -12,9 +12,15 @@ def pick_device(name: str, threads: int = 0) -> torch.device:
         torch.set_num_threads(threads)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        device = torch.device(name) if isinstance(name, str) else None
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device: {name!r} is not a device this toolkit runs on; use auto, cpu, cuda or cuda:N")
+    if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device: {name} asked for, but no CUDA GPU is available; use device=cpu")
-    return torch.device(name)
+    return device
 
 
 def describe(device: torch.device) -> str:

@@ -398,3 +398,10 @@ def test_scoring_empty_files_is_refused_not_a_perplexity_of_one(trained, tmp_pat
         (tmp_path / name).write_text("", encoding="utf-8")
     one_clear_line(run_cli(["seq2seq-score", f"checkpoint={trained}", f"input={tmp_path / 'src.txt'}",
                             f"reference={tmp_path / 'ref.txt'}"], cwd=ROOT), "no lines to score")
+
+
+def test_a_folder_as_input_or_an_unknown_device_is_named_as_such(trained, tmp_path):
+    one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={trained}", f"input={tmp_path}"], cwd=ROOT),
+                   f"{tmp_path}: a folder, not a file")
+    one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={trained}", "device=tpu"], cwd=ROOT, stdin="a\n"),
+                   "device: 'tpu' is not a device this toolkit runs on")

@@ -71,6 +71,13 @@ def test_api_options_of_the_wrong_type_or_range_are_refused_in_one_line(trained,
         call(seq2seq.load(trained))
 
 
+def test_loading_without_a_folder_or_on_an_unknown_device_is_one_line(trained):
+    with pytest.raises(ConfigError, match=r"load: give a run or checkpoint folder \(a path\), got None"):
+        seq2seq.load(None)
+    with pytest.raises(ConfigError, match=r"device: 'tpu' is not a device this toolkit runs on"):
+        seq2seq.load(trained, device="tpu")
+
+
 def test_scores_match_the_command_and_a_step_by_step_computation(trained, tmp_path):
     model = seq2seq.load(trained)
     sources, targets = ["a b c", "d e f g h", "c"], ["c b a", "h g f e d", "a b"]
