@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import torch
 from safetensors import SafetensorError
@@ -122,6 +122,27 @@ def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: Dict[str, torc
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
+def _write_folder(final: Path, fill: Callable[[Path], None], kept: str) -> None:
+    """Fill a folder beside `final`, then rename it into place (replacing an older `final` only once the new one
+    is whole). Any failure, a full disk included (safetensors reports it as its own error, not an OSError), removes
+    the partial folder and is one CheckpointError naming `final` and what is `kept`."""
+    tmp, old = final.with_name(f".{final.name}.tmp"), final.with_name(f".{final.name}.old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        fill(tmp)
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+    except (OSError, SafetensorError) as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not final.exists():
+            os.replace(old, final)
+        reason = getattr(err, "strerror", None) or str(err)
+        raise CheckpointError(f"{final}: could not write the checkpoint ({reason}); {kept}") from None
+    shutil.rmtree(old, ignore_errors=True)
+
+
 class Checkpoints:
     def __init__(self, folder: Path, keep: int = 3):
         self.folder, self.keep = folder, keep
@@ -144,29 +165,26 @@ class Checkpoints:
         """Write step_N atomically and point `latest` at it; prune old step folders."""
         name = f"step_{state['step']:07d}"
         final = self.folder / name
-        tmp = self.folder / f".{name}.tmp"
         training = {"rng.torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             training["rng.cuda"] = torch.cuda.get_rng_state()
         moments, optimizer_meta = _optimizer_tensors(optimizer)
         training.update(moments)
         state = {**state, "optimizer": optimizer_meta, "format": CHECKPOINT_FORMAT, "version": __version__}
-        try:
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
+
+        def fill(tmp: Path) -> None:
             save_weights(model, tmp / MODEL_FILE)
             save_file(training, str(tmp / TRAINING_FILE))
             _write_json(tmp / STATE_FILE, state)
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
+
+        previous = self.folder / "latest"
+        kept = previous.read_text(encoding="utf-8").strip() if previous.is_file() else "none"
+        _write_folder(final, fill, f"the previous checkpoint ({kept}) is intact")
+        try:
             self._point_latest(name)
         except OSError as err:
-            shutil.rmtree(tmp, ignore_errors=True)
-            previous = self.folder / "latest"
-            kept = previous.read_text(encoding="utf-8").strip() if previous.is_file() else "none"
-            raise CheckpointError(f"{final}: could not write the checkpoint ({err.strerror or err}); "
-                                  f"the previous checkpoint ({kept}) is intact") from None
+            raise CheckpointError(f"{previous}: could not point it at {name} ({err.strerror or err}); the previous "
+                                  f"checkpoint ({kept}) is intact") from None
         self._prune()
         return final
 
@@ -180,25 +198,19 @@ class Checkpoints:
 
     def save_snapshot(self, model: torch.nn.Module, state: Dict[str, Any], folder: Path) -> None:
         """The weights and state (no optimiser) in `folder`, written atomically: a checkpoint to translate with."""
-        tmp = folder.with_name(f".{folder.name}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        save_weights(model, tmp / MODEL_FILE)
-        _write_json(tmp / STATE_FILE, {**state, "format": CHECKPOINT_FORMAT, "version": __version__})
-        os.replace(tmp, folder)
+        def fill(tmp: Path) -> None:
+            save_weights(model, tmp / MODEL_FILE)
+            _write_json(tmp / STATE_FILE, {**state, "format": CHECKPOINT_FORMAT, "version": __version__})
+
+        _write_folder(folder, fill, "training goes on without it")
 
     def save_best(self, step_folder: Path) -> None:
         """Copy a step folder's weights and state to best/ (atomically)."""
-        tmp = self.folder / ".best.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        shutil.copy2(step_folder / MODEL_FILE, tmp / MODEL_FILE)
-        shutil.copy2(step_folder / STATE_FILE, tmp / STATE_FILE)
-        old = self.folder / ".best.old"
-        if self.best.exists():
-            os.replace(self.best, old)
-        os.replace(tmp, self.best)
-        shutil.rmtree(old, ignore_errors=True)
+        def fill(tmp: Path) -> None:
+            shutil.copy2(step_folder / MODEL_FILE, tmp / MODEL_FILE)
+            shutil.copy2(step_folder / STATE_FILE, tmp / STATE_FILE)
+
+        _write_folder(self.best, fill, "the previous best checkpoint is intact")
 
     def restore(self, folder: Path, model: torch.nn.Module,
                 optimizer: torch.optim.Optimizer) -> Dict[str, Any]:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from safetensors import SafetensorError
 
 from seq2seq.errors import CheckpointError
 from seq2seq.runs import checkpoint as checkpoint_module
@@ -93,7 +94,7 @@ def test_blank_lines_tabs_zero_width_and_long_lines_are_counted_not_fatal(tmp_pa
     ("trainer.no_such_key=1", "trainer.no_such_key"),
     ("trainer.max_steps=ten", "trainer.max_steps"),
     ("model.decoder.dropout=1.5", "model.decoder.dropout: must be in [0, 1)"),
-    ("decoding.beam_size=0", "decoding.beam_size: must be >= 1"),
+    ("decoding.beam_size=0", "decoding.beam_size: must be in [1,"),
     ("data.spm.vocab_size=-8", "data.spm.vocab_size: must be >= 8"),
     ("model.decoder.attention=transformer", "expected one of [none, bahdanau, luong_dot, luong_general]"),
     ("trainer.device=tpu", "trainer.device: must be auto, cpu, cuda or cuda:N"),
@@ -187,7 +188,13 @@ def test_sigterm_during_training_saves_a_checkpoint(tmp_path):
     assert saved in stderr
 
 
-def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+# what a full disk raises: from Python's own writes, and from safetensors (its Rust error, not an OSError)
+FULL_DISK = [OSError(28, "No space left on device"), SafetensorError(
+    'Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space left on device" })')]
+
+
+@pytest.mark.parametrize("error", FULL_DISK, ids=["oserror", "safetensors"])
+def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch, error):
     cfg = train_config([*TINY_TOY, "trainer.max_steps=10", "trainer.checkpoint_every=5",
                         "trainer.validate_every=100"])
     trainer = Trainer(cfg, tmp_path)
@@ -197,7 +204,7 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypa
     def full_disk(tensors, path, metadata=None):  # the first checkpoint's two files are written, then the disk is full
         calls["n"] += 1
         if calls["n"] >= 3:
-            raise OSError(28, "No space left on device")
+            raise error
         return real_save(tensors, path, metadata=metadata)
 
     monkeypatch.setattr(checkpoint_module, "save_file", full_disk)
@@ -217,7 +224,7 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypa
     (["seq2seq-train", "trainer.max_steps=many"], "trainer.max_steps"),
     (["seq2seq-train", "model=transformer"], "available options in 'model': gru_bahdanau"),
     (["seq2seq-train", "data=files"], ": a value is required (give data."),
-    (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=0"], "decoding.beam_size: must be >= 1"),
+    (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=0"], "decoding.beam_size: must be in [1,"),
     (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=10"],
      "decoding.beam_size: is only read by beam search, not greedy; add decoding=beam"),
     (["seq2seq-translate", "checkpoint=run", "decoding=beam", "decoding.temperature=0.5"],
