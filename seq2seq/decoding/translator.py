@@ -51,10 +51,12 @@ class Translator:
         return results
 
     def translate(self, lines: Sequence[str]) -> List[List[Hypothesis]]:
-        """n-best hypotheses per line; an empty (or blank) line gets one empty hypothesis without a search."""
+        """n-best hypotheses per line; an empty (or blank) line, or one with no pieces at all (only control
+        characters, which SentencePiece's normalisation drops), gets one empty hypothesis without a search."""
         cleaned = [clean_line(line) for line in lines]
         todo = [i for i, line in enumerate(cleaned) if line]
         ids = self.src_vocab.encode([cleaned[i] for i in todo])
+        todo, ids = [i for i, x in zip(todo, ids) if x], [x for x in ids if x]
         if self.long_limit is not None:
             long = [len(x) for x in ids if len(x) > self.long_limit]
             self.long_lines += len(long)

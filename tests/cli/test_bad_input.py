@@ -412,3 +412,10 @@ def test_a_folder_as_input_or_an_unknown_device_is_named_as_such(trained, tmp_pa
                    f"{tmp_path}: a folder, not a file")
     one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={trained}", "device=tpu"], cwd=ROOT, stdin="a\n"),
                    "device: 'tpu' is not a device this toolkit runs on")
+
+
+def test_a_line_of_control_characters_is_an_empty_translation_not_a_crash(trained):
+    """SentencePiece normalises control characters away: such a line has no pieces (found by fuzzing the server)."""
+    result = run_cli(["seq2seq-translate", f"checkpoint={trained}"], cwd=ROOT, stdin="a b\n\x1b\x07\nc\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[1] == "" and len(result.stdout.split("\n")) == 4
