@@ -31,28 +31,46 @@ class BadRequest(Exception):
         self.status = status
 
 
+def work(lines: List[str], decoding: DecodingConfig) -> int:
+    """What a request costs the worker, roughly: its characters times the hypotheses searched per sentence."""
+    return sum(max(len(line), 1) for line in lines) * (decoding.beam_size if decoding.strategy == Strategy.beam
+                                                         else 1)
+
+
 @dataclass
 class Job:
     lines: List[str]
     decoding: DecodingConfig
     result: Future = field(default_factory=Future)
+    done: int = 0  # lines translated so far
+    out: List[str] = field(default_factory=list)  # their output lines (n-best lines numbered within the job)
+
+
+@dataclass
+class Piece:
+    job: Job
+    start: int
+    end: int
 
 
 class Batcher:
-    """The model's one worker: takes queued jobs, joins those with equal decoding options (up to `batch_lines`
-    lines, waiting `batch_wait_ms` for company) and translates them in one call. Sampling jobs run alone, so a
-    seeded request gives the same sample whatever else arrives."""
+    """The model's one worker. Requests take turns: each turn translates the next chunk (at most `chunk_work`) of
+    the request at the front, joined by the next chunks of other waiting requests with equal decoding options (up
+    to `batch_lines` lines), and sends the front request to the back until it is done; so a short request waits
+    for one chunk, not for a long one to finish. A new request waits up to `batch_wait_ms` for company. Sampling
+    requests run whole and alone, so a seeded request gives the same sample whatever else arrives."""
 
-    def __init__(self, model: Model, batch_lines: int, wait_ms: float):
-        self.model, self.batch_lines, self.wait = model, batch_lines, wait_ms / 1000
+    def __init__(self, model: Model, batch_lines: int, wait_ms: float, chunk_work: int = 8_000):
+        self.model, self.batch_lines, self.wait, self.chunk_work = model, batch_lines, wait_ms / 1000, chunk_work
         self.jobs: queue.Queue[Job | None] = queue.Queue()
-        self.held: List[Job] = []  # taken from the queue but waiting for a batch with other options
         self.batches = 0  # translate calls made (for the tests and the health check)
         self.thread = threading.Thread(target=self._run, name="seq2seq-translate", daemon=True)
         self.thread.start()
 
     def submit(self, lines: List[str], decoding: DecodingConfig) -> List[str]:
         job = Job(lines, decoding)
+        if not lines:
+            return []
         self.jobs.put(job)
         return job.result.result()
 
@@ -60,73 +78,95 @@ class Batcher:
         self.jobs.put(None)
         self.thread.join(timeout=10)
 
-    def _next(self, timeout: float | None) -> Job | None:
-        if self.held:
-            return self.held.pop(0)
-        return self.jobs.get(timeout=timeout)
-
-    def _run(self) -> None:
-        while True:
-            first = self._next(None)
+    def _take(self, active: List[Job]) -> bool:
+        """Move queued jobs into `active` (waiting for the first, then `wait` for company); False once stopped."""
+        if not active:
+            first = self.jobs.get()
             if first is None:
-                return
-            batch = [first]
-            if first.decoding.strategy != Strategy.sample:
-                batch += self._gather(first)
-            self._translate(batch)
-
-    def _gather(self, first: Job) -> List[Job]:
-        """Other jobs with the same options that arrive within the wait (or are already queued)."""
-        company, lines, deadline, others = [], len(first.lines), time.monotonic() + self.wait, []
-        while lines < self.batch_lines:
+                return False
+            active.append(first)
+            deadline = time.monotonic() + self.wait
+            while sum(len(job.lines) for job in active) < self.batch_lines:
+                try:
+                    job = self.jobs.get(timeout=max(deadline - time.monotonic(), 0))
+                except queue.Empty:
+                    return True
+                if job is None:
+                    self.jobs.put(None)  # stop once these are done
+                    return True
+                active.append(job)
+            return True
+        while True:
             try:
-                job = self.jobs.get(timeout=max(deadline - time.monotonic(), 0))
+                job = self.jobs.get_nowait()
             except queue.Empty:
-                break
-            if job is None:  # stop after this batch
-                others.append(job)
-                break
-            if job.decoding == first.decoding and lines + len(job.lines) <= self.batch_lines:
-                company.append(job)
-                lines += len(job.lines)
-            else:
-                others.append(job)
-        for job in others:
+                return True
             if job is None:
                 self.jobs.put(None)
-            else:
-                self.held.append(job)
-        return company
+                return True
+            active.append(job)
 
-    def _translate(self, batch: List[Job]) -> None:
-        lines = [line for job in batch for line in job.lines]
+    def _run(self) -> None:
+        active: List[Job] = []
+        while self._take(active):
+            first = active[0]
+            if first.decoding.strategy == Strategy.sample:
+                pieces = [Piece(first, 0, len(first.lines))]
+            else:
+                pieces = self._pieces(first, [job for job in active[1:] if job.decoding == first.decoding])
+            self._translate(pieces)
+            served = {id(piece.job) for piece in pieces}
+            active[:] = [job for job in active if id(job) not in served] + \
+                        [job for job in active if id(job) in served and not job.result.done()]
+
+    def _pieces(self, first: Job, company: List[Job]) -> List[Piece]:
+        """This turn's lines: the next chunk of `first`, then of each job in `company` while the chunk's work and
+        the batch's lines allow (the turn's first line always goes, however long)."""
+        pieces: List[Piece] = []
+        lines = spent = 0
+        for job in [first, *company]:
+            end = job.done
+            while end < len(job.lines) and lines < self.batch_lines:
+                cost = work(job.lines[end:end + 1], job.decoding)
+                if (pieces or end > job.done) and spent + cost > self.chunk_work:
+                    break
+                spent, lines, end = spent + cost, lines + 1, end + 1
+            if end > job.done:
+                pieces.append(Piece(job, job.done, end))
+        return pieces
+
+    def _translate(self, pieces: List[Piece]) -> None:
+        decoding = pieces[0].job.decoding
+        lines = [line for piece in pieces for line in piece.job.lines[piece.start:piece.end]]
         try:
-            out = self.model.translate_with(lines, batch[0].decoding)
+            out = self.model.translate_with(lines, decoding)
             self.batches += 1
         except Exception as err:  # the job's request answers 500; the server stays up
             log.exception("translation failed")
-            for job in batch:
-                job.result.set_exception(err)
+            for piece in pieces:
+                if not piece.job.result.done():
+                    piece.job.result.set_exception(err)
             return
-        decoding = batch[0].decoding
         if decoding.n_best == 1:
-            start = 0
-            for job in batch:
-                job.result.set_result(out[start:start + len(job.lines)])
-                start += len(job.lines)
-            return
-        # n-best lines are `INDEX<sep>text<sep>score` (an empty input line has one): split them by INDEX and
-        # number each job's lines from 0, as if it had been translated alone
-        sep = "\t" if decoding.output_scores else " ||| "
-        by_index: dict = {}
-        for line in out:
-            index, rest = line.split(sep, 1)
-            by_index.setdefault(int(index), []).append(rest)
-        start = 0
-        for job in batch:
-            job.result.set_result([f"{i}{sep}{rest}" for i in range(len(job.lines))
-                                   for rest in by_index.get(start + i, [])])
-            start += len(job.lines)
+            by_line = [[line] for line in out]
+            sep = ""
+        else:
+            # n-best lines are `INDEX<sep>text<sep>score` (an empty input line has one): split them by INDEX and
+            # number each job's lines from 0, as if it had been translated alone
+            sep = "\t" if decoding.output_scores else " ||| "
+            by_line = [[] for _ in lines]
+            for line in out:
+                index, rest = line.split(sep, 1)
+                by_line[int(index)].append(rest)
+        at = 0
+        for piece in pieces:
+            job = piece.job
+            for i in range(piece.start, piece.end):
+                job.out.extend(by_line[at] if not sep else [f"{i}{sep}{rest}" for rest in by_line[at]])
+                at += 1
+            job.done = piece.end
+            if job.done == len(job.lines):
+                job.result.set_result(job.out)
 
 
 def parse_request(body: bytes, cfg: ServeConfig, model: Model) -> Tuple[List[str], DecodingConfig]:
@@ -163,11 +203,16 @@ def parse_request(body: bytes, cfg: ServeConfig, model: Model) -> Tuple[List[str
                    else v for k, v in options.items()}
     options.update(request)
     try:
-        return text, model.decoding(strategy, **options)
+        decoding = model.decoding(strategy, **options)
     except UserError as err:
         raise BadRequest(400, str(err)) from None
     except (TypeError, ValueError) as err:
         raise BadRequest(400, f"bad decoding option ({err})") from None
+    cost = work(text, decoding)
+    if cost > cfg.max_request_work:
+        raise BadRequest(413, f"the request's work is {cost:,} (characters x beam size); the limit is "
+                              f"max_request_work={cfg.max_request_work:,}: send fewer lines or a smaller beam")
+    return text, decoding
 
 
 def make_handler(cfg: ServeConfig, model: Model, batcher: Batcher):
@@ -251,7 +296,7 @@ class Server:
     def __init__(self, cfg: ServeConfig):
         self.cfg = cfg
         self.model = load(cfg.checkpoint, pair=cfg.pair, device=cfg.device, threads=cfg.threads)
-        self.batcher = Batcher(self.model, cfg.batch_lines, cfg.batch_wait_ms)
+        self.batcher = Batcher(self.model, cfg.batch_lines, cfg.batch_wait_ms, cfg.chunk_work)
         try:
             self.http = ThreadingHTTPServer((cfg.host, cfg.port), make_handler(cfg, self.model, self.batcher))
         except OSError as err:

@@ -35,13 +35,19 @@ class ServeConfig:
     max_body_bytes: int = 1_000_000
     batch_lines: int = 256  # concurrent requests with the same decoding options are translated together
     batch_wait_ms: float = 5.0  # how long the first request of a batch waits for others
+    # a request's work: its characters x the beam size (1 for greedy and sampling); over the limit: 413
+    max_request_work: int = 100_000
+    # the worker translates at most this much work at a time, then turns to the next waiting request, so a short
+    # request behind a long one waits for one chunk, not for all of it (sampling requests run whole: their seeded
+    # draws stay those of the API)
+    chunk_work: int = 8_000
     device: str = "auto"
     threads: int = 0
     decoding: DecodingConfig = field(default_factory=DecodingConfig)  # defaults; a request may override keys
 
     def __post_init__(self) -> None:
         check(0 <= self.port <= 65535, "port", f"must be in [0, 65535], got {self.port}")
-        for name in ("max_lines", "max_line_chars", "max_body_bytes", "batch_lines"):
+        for name in ("max_lines", "max_line_chars", "max_body_bytes", "batch_lines", "max_request_work", "chunk_work"):
             check(getattr(self, name) >= 1, name, f"must be >= 1, got {getattr(self, name)}")
         check(self.batch_wait_ms >= 0, "batch_wait_ms", f"must be >= 0, got {self.batch_wait_ms}")
 

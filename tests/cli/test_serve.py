@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ import pytest
 
 import seq2seq
 from seq2seq.config import ServeConfig, to_typed
-from seq2seq.server import Server
+from seq2seq.server import Batcher, Server
 
 from conftest import ROOT, compose_config
 
@@ -89,6 +90,7 @@ def test_concurrent_clients_are_batched_and_each_gets_its_own_lines(server, trai
     ({"text": ["a"], "output_scores": "false"}, 400, "decoding.output_scores: must be true or false"),
     ({"text": ["a"], "max_length_ratio": 1e300}, 400, "decoding.max_length_ratio: must be > 0 and <= 100"),
     (b'{"text": ["a \\ud800 b"]}', 400, "text[0]: not valid Unicode (a lone surrogate"),
+    ({"text": ["a b c d e f g h i j"] * 8, "strategy": "beam", "beam_size": 1000}, 413, "the limit is max_request_work=100,000"),
     ({"text": ["a"], "beam_sise": 3}, 400, "decoding.beam_sise: no such decoding option"),
     ({"text": ["a"], "strategy": "viterbi"}, 400, "decoding.strategy: 'viterbi' is not one of"),
 ])
@@ -150,3 +152,28 @@ def test_other_methods_and_a_negative_length_get_json_errors(server):
     status, kind, body = raw(server, "POST", {"Content-Length": "-5"})
     assert status == 400 and "Content-Length must be >= 0" in json.loads(body)["error"]
     assert post(server.url, {"text": ["a b"]})[0] == 200
+
+
+def test_a_short_request_behind_a_long_one_waits_for_a_chunk_not_for_all_of_it(trained):
+    """The worker translates a long request a chunk at a time and takes turns: a one-line request sent while the
+    long one runs is answered before the long one ends, and both get exactly their own translations."""
+    model = seq2seq.load(trained)
+    batcher = Batcher(model, batch_lines=256, wait_ms=0, chunk_work=60)
+    long_lines = [f"{chr(97 + i % 8)} {chr(98 + i % 6)} c d e" for i in range(400)]
+    decoding = model.decoding("beam", beam_size=2, n_best=2)
+    finished = {}
+    try:
+        def run(name, lines):
+            finished[name] = (batcher.submit(lines, decoding), time.monotonic())
+
+        long = threading.Thread(target=run, args=("long", long_lines))
+        long.start()
+        while batcher.batches < 2:  # the long request is being translated
+            time.sleep(0.001)
+        run("short", ["b a"])
+        long.join(timeout=120)
+    finally:
+        batcher.stop()
+    assert finished["short"][1] < finished["long"][1]
+    assert finished["short"][0] == model.translate_with(["b a"], decoding)
+    assert finished["long"][0] == model.translate_with(long_lines, decoding)  # n-best numbering across chunks
