@@ -65,8 +65,12 @@ def main() -> None:
                 chars = cfg.max_request_work // (cfg.max_lines * beam)
                 text = long_lines(source, cfg.max_lines, min(chars, cfg.max_line_chars))
                 body = {"text": text, **({"strategy": "beam", "beam_size": 5} if beam > 1 else {})}
-                timing = {}
-                thread = threading.Thread(target=lambda: timing.setdefault("long", post(server.url, body)))
+                timing: dict = {}
+
+                def send_long(url: str = server.url, body: dict = body, timing: dict = timing) -> None:
+                    timing["long"] = post(url, body)
+
+                thread = threading.Thread(target=send_long)
                 thread.start()
                 time.sleep(0.2)
                 timing["short"] = post(server.url, {"text": ["A dog runs on the beach."]})
