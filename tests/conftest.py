@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import List, Sequence
 
@@ -78,3 +83,30 @@ def trained(tmp_path_factory) -> Path:
                       f"hydra.run.dir={run}"], cwd=ROOT)
     assert result.returncode == 0, result.stderr
     return run
+
+
+@contextlib.contextmanager
+def running_server(checkpoint: Path, *overrides: str):
+    """seq2seq-serve's Server on a free loopback port, serving in a thread until the block ends."""
+    from seq2seq.config import ServeConfig
+    from seq2seq.server import Server
+
+    server = Server(to_typed(compose_config("serve", [f"checkpoint={checkpoint}", "port=0", *overrides]),
+                             ServeConfig))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def post(url: str, body: bytes | dict, timeout: float = 120) -> tuple:
+    """(status, JSON answer) of POST URL/translate with `body` (bytes as they are, a dict as JSON)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url + "/translate", data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import urllib.error
 import urllib.request
 
@@ -16,11 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import seq2seq
-from seq2seq.config import DecodingConfig, ServeConfig, to_typed
+from seq2seq.config import DecodingConfig
 from seq2seq.errors import ConfigError
-from seq2seq.server import Server
 
-from conftest import compose_config
+from conftest import post, running_server
 
 KEYS = sorted(DecodingConfig.__dataclass_fields__)
 LINES = ["a b c", "", "d e f g"]
@@ -68,29 +66,14 @@ def test_random_api_inputs_answer_or_refuse_in_one_line(model, lines):
 
 @pytest.fixture(scope="module")
 def server(trained):
-    cfg = to_typed(compose_config("serve", [f"checkpoint={trained}", "port=0", "max_lines=8",
-                                            "max_line_chars=60", "batch_wait_ms=0"]), ServeConfig)
-    srv = Server(cfg)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.close()
-
-
-def post(url: str, body: bytes) -> tuple:
-    request = urllib.request.Request(url + "/translate", data=body, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    with running_server(trained, "max_lines=8", "max_line_chars=60", "batch_wait_ms=0") as srv:
+        yield srv
 
 
 @FUZZ
 @given(text=st.one_of(st.lists(st.text(max_size=40), max_size=5), VALUES), options=OPTIONS)
 def test_random_requests_get_an_answer_or_a_4xx_and_the_server_stays_up(server, text, options):
-    body = json.dumps({"text": text, **options}).encode("utf-8")
-    status, answer = post(server.url, body)
+    status, answer = post(server.url, json.dumps({"text": text, **options}).encode("utf-8"))
     assert status == 200 or 400 <= status < 500, (status, answer)
     if status == 200:
         assert isinstance(answer["translations"], list)

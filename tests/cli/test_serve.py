@@ -15,32 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import seq2seq
-from seq2seq.config import ServeConfig, to_typed
-from seq2seq.server import Batcher, Server
+from seq2seq.server import Batcher
 
-from conftest import ROOT, compose_config
-
-
-def post(url: str, body: bytes | dict, timeout: float = 60) -> tuple:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(url + "/translate", data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+from conftest import ROOT, post, running_server
 
 
 @pytest.fixture(scope="module")
 def server(trained):
-    cfg = to_typed(compose_config("serve", [f"checkpoint={trained}", "port=0", "max_lines=8",
-                                            "max_line_chars=40", "batch_wait_ms=50"]), ServeConfig)
-    srv = Server(cfg)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.close()
+    with running_server(trained, "max_lines=8", "max_line_chars=40", "batch_wait_ms=50") as srv:
+        yield srv
 
 
 def test_translations_equal_the_api_and_health_answers(server, trained):
@@ -90,7 +73,8 @@ def test_concurrent_clients_are_batched_and_each_gets_its_own_lines(server, trai
     ({"text": ["a"], "output_scores": "false"}, 400, "decoding.output_scores: must be true or false"),
     ({"text": ["a"], "max_length_ratio": 1e300}, 400, "decoding.max_length_ratio: must be > 0 and <= 100"),
     (b'{"text": ["a \\ud800 b"]}', 400, "text[0]: not valid Unicode (a lone surrogate"),
-    ({"text": ["a b c d e f g h i j"] * 8, "strategy": "beam", "beam_size": 1000}, 413, "the limit is max_request_work=100,000"),
+    ({"text": ["a b c d e f g h i j"] * 8, "strategy": "beam", "beam_size": 1000}, 413,
+     "the limit is max_request_work=100,000"),
     ({"text": ["a"], "beam_sise": 3}, 400, "decoding.beam_sise: no such decoding option"),
     ({"text": ["a"], "strategy": "viterbi"}, 400, "decoding.strategy: 'viterbi' is not one of"),
 ])
