@@ -1,12 +1,20 @@
-"""Files that are either absent, old or complete: written to a temporary name and renamed into place."""
+"""The one safe writer: files and folders that are absent, old or complete (written beside their place and
+renamed), an output folder that replaces only an earlier output of the same command, an output that is never
+one of the command's inputs, and a full disk or any write error as one line naming the path, nothing left behind.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Callable, Sequence, Type, Union
+
+from safetensors import SafetensorError
 
 from seq2seq.errors import UserError
+
+MARK = ".seq2seq-output"  # in an output folder a command made: its name (what the command may replace later)
 
 
 def write_atomic(path: Path, data: Union[str, bytes]) -> None:
@@ -40,3 +48,40 @@ def check_not_input(output: Path, inputs: Sequence[Path], key: str = "output") -
         if source.exists() and os.path.samefile(output, source):
             raise UserError(f"{key}: {output} is the input {source}; writing it would destroy what is being read: "
                             f"choose another {key}")
+
+
+def marked(folder: Path, command: str) -> bool:
+    """Whether `folder` is an output folder that `command` made (its MARK file names the command)."""
+    try:
+        return (folder / MARK).read_text(encoding="utf-8").strip() == command
+    except OSError:
+        return False
+
+
+def write_folder(final: Path, fill: Callable[[Path], None], command: str | None = None,
+                 error: Type[UserError] = UserError, kept: str = "nothing was changed") -> None:
+    """Fill a new folder beside `final` with `fill(tmp)` and rename it into place once whole. With `command`, the
+    folder is a user-named output: an existing `final` is replaced only when it is an earlier output of that
+    command (marked), else refused before anything is written; without, `final` is the toolkit's own (a
+    checkpoint, a prepared corpus) and an older one is replaced. Any write error, a full disk included (which
+    safetensors reports as its own error), removes the partial folder and is one `error` naming `final`."""
+    if command is not None and final.exists() and not marked(final, command):
+        raise UserError(f"{final}: exists and is not an earlier {command} output; choose a new folder "
+                        "(nothing was changed)")
+    tmp, old = final.with_name(f".{final.name}.tmp"), final.with_name(f".{final.name}.old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        fill(tmp)
+        if command is not None:
+            (tmp / MARK).write_text(command + "\n", encoding="utf-8")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+    except (OSError, SafetensorError) as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not final.exists():
+            os.replace(old, final)
+        reason = getattr(err, "strerror", None) or str(err)
+        raise error(f"{final}: could not be written ({reason}); {kept}") from None
+    shutil.rmtree(old, ignore_errors=True)

@@ -4,8 +4,8 @@ resume, sweep member and data-parallel rank that reads the same text with the sa
 A corpus is a folder PREPARED/corpus/KEY/ (KEY: a hash of what made it) holding, per side, `SIDE.bin` (the token
 ids of all pairs, back to back, as uint16 or uint32) and `SIDE.idx` (int64 offsets: pair i is
 bin[idx[i]:idx[i+1]]), and `manifest.json` (format version, the identity it was made from, file sizes). It is
-written into a temporary folder under a lock and renamed into place when complete, so a folder that exists is
-whole; one whose manifest or sizes disagree is made again.
+written beside its place under a lock and renamed into place when complete (seq2seq.atomic), so a folder that
+exists is whole; one whose manifest or sizes disagree is made again.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import itertools
 import json
 import logging
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
+from seq2seq.atomic import write_folder
 from seq2seq.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -147,17 +147,16 @@ def open_prepared(folder: Path, identity: Dict[str, Any], vocab_sizes: Dict[str,
 
 
 def write_prepared(folder: Path, identity: Dict[str, Any], chunks: Iterable[Tuple[List[str], List[str], int]],
-                   encoders: Dict[str, Callable[[List[str]], List[List[int]]]], vocab_sizes: Dict[str, int]
-                   ) -> Dict[str, Any]:
-    """Encode `chunks` of (sources, targets, pairs dropped) into FOLDER (made beside it, renamed when whole;
-    the caller holds the lock). Any failure (a full disk included) leaves nothing behind that is trusted."""
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)  # a preparation killed before (the lock is ours now)
-    tmp.mkdir(parents=True)
+                   encoders: Dict[str, Callable[[List[str]], List[List[int]]]], vocab_sizes: Dict[str, int],
+                   where: str) -> Dict[str, Any]:
+    """Encode `chunks` of (sources, targets, pairs dropped) into FOLDER, made beside it and renamed when whole
+    (the caller holds the lock); any failure, a full disk included, leaves nothing behind that is trusted."""
     started = time.perf_counter()
     dtypes = {side: token_dtype(vocab_sizes[side]) for side in SIDES}
-    pairs, dropped = 0, 0
-    try:
+    made: Dict[str, Any] = {}
+
+    def fill(tmp: Path) -> None:
+        pairs, dropped = 0, 0
         handles = {f"{side}.{suffix}": open(tmp / f"{side}.{suffix}", "wb") for side in SIDES
                    for suffix in ("bin", "idx")}
         ends = {side: 0 for side in SIDES}
@@ -180,19 +179,15 @@ def write_prepared(folder: Path, identity: Dict[str, Any], chunks: Iterable[Tupl
         finally:
             for handle in handles.values():
                 handle.close()
-        manifest = {"format": FORMAT, "identity": identity, "pairs": pairs, "dropped_empty": dropped,
-                    "dtype": {side: dtypes[side].name for side in SIDES},
-                    "tokens": ends,
-                    "bytes": {name: (tmp / name).stat().st_size for name in handles},
-                    "seconds": round(time.perf_counter() - started, 1)}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)  # a stale or broken copy of this very corpus, found so by open_prepared
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return manifest
+        made.update({"format": FORMAT, "identity": identity, "pairs": pairs, "dropped_empty": dropped,
+                     "dtype": {side: dtypes[side].name for side in SIDES}, "tokens": ends,
+                     "bytes": {name: (tmp / name).stat().st_size for name in handles},
+                     "seconds": round(time.perf_counter() - started, 1)})
+        (tmp / "manifest.json").write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")  # last
+
+    write_folder(folder, fill, error=DataError,
+                 kept=f"nothing half-made of {where} is kept; free space there or set data.prepared=DIR")
+    return made
 
 
 def folder_bytes(folder: Path) -> int:
@@ -211,11 +206,7 @@ def prepared_corpus(root: Path, identity: Dict[str, Any], chunks: Callable[[], I
     with locked(folder):
         opened = open_prepared(folder, identity, vocab_sizes)  # made by the process we waited for
         if opened is None:
-            try:
-                manifest = write_prepared(folder, identity, chunks(), encoders, vocab_sizes)
-            except OSError as err:
-                raise DataError(f"{err.filename or folder}: cannot write the prepared corpus of {where} "
-                                f"({err.strerror or err}); free space there or set data.prepared=DIR") from None
+            manifest = write_prepared(folder, identity, chunks(), encoders, vocab_sizes, where)
             log.info("%s: prepared %s pairs in %.1f s (%.0f pairs/s), %.1f MB in %s", where, f"{manifest['pairs']:,}",
                      manifest["seconds"], manifest["pairs"] / max(manifest["seconds"], 1e-3),
                      folder_bytes(folder) / 1e6, folder)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from sacrebleu.metrics import CHRF
 
+from seq2seq.atomic import write_folder
 from seq2seq.errors import DataError
 from seq2seq.evaluation import plots
 from seq2seq.evaluation.significance import (
@@ -161,23 +161,20 @@ def _figures(systems: Systems, report: Dict[str, Any], out: Path) -> List[Dict[s
 
 
 def write_report(systems: Systems, baseline: str, out: Path, **options) -> Dict[str, Any]:
-    """Build the report in a temporary folder and move it to `out` only when every file is written."""
+    """Build the report in a temporary folder and move it to `out` only when every file is written; an existing
+    `out` is replaced only when it is an earlier report (never a folder of the user's)."""
     from seq2seq.evaluation.render import render_html, render_markdown
 
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        report = build_report(systems, baseline, tmp, **options)
+    made: Dict[str, Any] = {}
+
+    def fill(tmp: Path) -> None:
+        report = made["report"] = build_report(systems, baseline, tmp, **options)
         (tmp / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         (tmp / "report.md").write_text(render_markdown(report), encoding="utf-8")
         (tmp / "report.html").write_text(render_html(report, tmp), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return report
+
+    write_folder(out, fill, command="seq2seq-evaluate")
+    return made["report"]
 
 
 def name_systems(paths: Sequence[str]) -> List[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 from typing import List, Sequence
@@ -14,6 +13,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from seq2seq.atomic import write_folder
 from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.runs.checkpoint import MODEL_FILE, STATE_FILE
 from seq2seq.runs.folder import CheckpointInfo, RunFolder, read_checkpoint
@@ -84,22 +84,17 @@ def average_checkpoints(folders: Sequence[Path], output: Path) -> Path:
         for name, tensor in tensors.items():
             total[name] = total.get(name, 0) + tensor.double()
     averaged = {name: (value / len(infos)).to(torch.float32).contiguous() for name, value in total.items()}
-    tmp = output.with_name(f".{output.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir(parents=True)
+    state = {**infos[0].state, "averaged_from": [str(info.folder) for info in infos],
+             "step": max(int(info.state.get("step", 0)) for info in infos)}
+    state.pop("optimizer", None)
+
+    def fill(tmp: Path) -> None:
         save_file(averaged, str(tmp / MODEL_FILE))
-        state = {**infos[0].state, "averaged_from": [str(info.folder) for info in infos],
-                 "step": max(int(info.state.get("step", 0)) for info in infos)}
-        state.pop("optimizer", None)
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
         for lang in sorted(infos[0].vocab_files):  # the folder is self-contained: it carries its vocabularies
             shutil.copyfile(infos[0].vocab_path(lang), tmp / infos[0].vocab_files[lang])
-        if output.exists():
-            shutil.rmtree(output)
-        os.replace(tmp, output)
-    except OSError as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f"{output}: could not write the averaged checkpoint ({err.strerror or err})") from None
+
+    # check_output allowed only an earlier average (its state names what it averaged) to be replaced
+    write_folder(output, fill, error=CheckpointError)
     log.info("averaged %d checkpoints into %s", len(infos), output)
     return output

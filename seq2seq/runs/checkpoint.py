@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from seq2seq import CHECKPOINT_FORMAT, __version__
-from seq2seq.atomic import write_atomic
+from seq2seq.atomic import write_atomic, write_folder
 from seq2seq.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -122,27 +121,6 @@ def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: Dict[str, torc
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
-def _write_folder(final: Path, fill: Callable[[Path], None], kept: str) -> None:
-    """Fill a folder beside `final`, then rename it into place (replacing an older `final` only once the new one
-    is whole). Any failure, a full disk included (safetensors reports it as its own error, not an OSError), removes
-    the partial folder and is one CheckpointError naming `final` and what is `kept`."""
-    tmp, old = final.with_name(f".{final.name}.tmp"), final.with_name(f".{final.name}.old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir(parents=True)
-        fill(tmp)
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-    except (OSError, SafetensorError) as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old.exists() and not final.exists():
-            os.replace(old, final)
-        reason = getattr(err, "strerror", None) or str(err)
-        raise CheckpointError(f"{final}: could not write the checkpoint ({reason}); {kept}") from None
-    shutil.rmtree(old, ignore_errors=True)
-
-
 class Checkpoints:
     def __init__(self, folder: Path, keep: int = 3):
         self.folder, self.keep = folder, keep
@@ -179,7 +157,7 @@ class Checkpoints:
 
         previous = self.folder / "latest"
         kept = previous.read_text(encoding="utf-8").strip() if previous.is_file() else "none"
-        _write_folder(final, fill, f"the previous checkpoint ({kept}) is intact")
+        write_folder(final, fill, error=CheckpointError, kept=f"the previous checkpoint ({kept}) is intact")
         try:
             self._point_latest(name)
         except OSError as err:
@@ -202,7 +180,7 @@ class Checkpoints:
             save_weights(model, tmp / MODEL_FILE)
             _write_json(tmp / STATE_FILE, {**state, "format": CHECKPOINT_FORMAT, "version": __version__})
 
-        _write_folder(folder, fill, "training goes on without it")
+        write_folder(folder, fill, error=CheckpointError, kept="no snapshot was kept")
 
     def save_best(self, step_folder: Path) -> None:
         """Copy a step folder's weights and state to best/ (atomically)."""
@@ -210,7 +188,7 @@ class Checkpoints:
             shutil.copy2(step_folder / MODEL_FILE, tmp / MODEL_FILE)
             shutil.copy2(step_folder / STATE_FILE, tmp / STATE_FILE)
 
-        _write_folder(self.best, fill, "the previous best checkpoint is intact")
+        write_folder(self.best, fill, error=CheckpointError, kept="the previous best checkpoint is intact")
 
     def restore(self, folder: Path, model: torch.nn.Module,
                 optimizer: torch.optim.Optimizer) -> Dict[str, Any]:

@@ -419,3 +419,19 @@ def test_a_line_of_control_characters_is_an_empty_translation_not_a_crash(traine
     result = run_cli(["seq2seq-translate", f"checkpoint={trained}"], cwd=ROOT, stdin="a b\n\x1b\x07\nc\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[1] == "" and len(result.stdout.split("\n")) == 4
+
+
+def test_a_report_never_replaces_a_folder_it_did_not_make(tmp_path):
+    """out= once removed whatever folder it named; now only an earlier report is replaced."""
+    for name, lines in (("ref.de", ["ein hund", "zwei katzen", "ein mann"]), ("a.de", ["ein hund", "katzen", "mann"])):
+        (tmp_path / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    mine = tmp_path / "p"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work", encoding="utf-8")
+    command = ["seq2seq-evaluate", f"ref={tmp_path / 'ref.de'}", f"hyps=[{tmp_path / 'a.de'}]"]
+    one_clear_line(run_cli([*command, f"out={mine}"], cwd=tmp_path), "exists and is not an earlier seq2seq-evaluate")
+    assert [p.name for p in mine.iterdir()] == ["thesis.txt"]
+    for _ in range(2):  # a new folder, then that earlier report replaced
+        result = run_cli([*command, f"out={tmp_path / 'report'}"], cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "report" / "report.md").is_file()

@@ -130,14 +130,14 @@ def test_a_full_disk_while_preparing_leaves_nothing_that_is_trusted(tmp_path, mo
     cfg = config(tmp_path)
     real = prepared.write_prepared
 
-    def failing(folder, identity, chunks, encoders, sizes):
+    def failing(folder, identity, chunks, encoders, sizes, where):
         def full(lines):
             raise OSError(errno.ENOSPC, "No space left on device", str(folder / "src.bin"))
-        return real(folder, identity, chunks, {"src": full, "tgt": full}, sizes)
+        return real(folder, identity, chunks, {"src": full, "tgt": full}, sizes, where)
 
     monkeypatch.setattr(prepared, "write_prepared", failing)
-    with pytest.raises(DataError, match=r"src\.bin: cannot write the prepared corpus of task de-en .*No space left "
-                                        r"on device.*data\.prepared"):
+    with pytest.raises(DataError, match=r"could not be written \(No space left on device\); nothing half-made of "
+                                        r"task de-en .* is kept; free space there or set data\.prepared"):
         load(cfg, tmp_path / "run")
     assert [p.name for p in (tmp_path / "prepared" / "corpus").iterdir() if not p.name.endswith(".lock")] == []
     monkeypatch.setattr(prepared, "write_prepared", real)
