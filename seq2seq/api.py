@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
@@ -60,7 +61,12 @@ class Model:
         """`translate` with a DecodingConfig already made (and checked)."""
         lines = text_lines(lines)
         translator = make_translator(self.trained, self.task, decoding, self.device)
-        return list(translator.format(lines, 0))
+        translator.long_limit = self.trained.info.data.max_length  # longer training pairs were filtered out
+        out = list(translator.format(lines, 0))
+        note = translator.long_line_note()
+        if note:  # what seq2seq-translate prints on stderr, as a warning a program can filter or turn into an error
+            warnings.warn(note, UserWarning, stacklevel=3)
+        return out
 
     @torch.no_grad()
     def score(self, sources: Sequence[str], targets: Sequence[str], batch_size: int = 64) -> List[float]:

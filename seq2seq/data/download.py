@@ -120,8 +120,19 @@ def fetch(name: str, root: Path, base_url: str | None = None, log: Log = _quiet)
         return folder
     _make_folder(folder / corpus.subfolder)
     prefix = _url_prefix(base_url or corpus.base_url)
+    failed = []  # every file is tried, so that one message names all that must be fetched by hand
     for file_name, sha256 in corpus.downloads.items():
-        fetch_file(f"{prefix}/{file_name}", folder / corpus.subfolder / file_name, sha256, log)
+        try:
+            fetch_file(f"{prefix}/{file_name}", folder / corpus.subfolder / file_name, sha256, log)
+        except DataError as err:
+            failed.append((file_name, err))
+    if len(failed) == 1:
+        raise failed[0][1]
+    if failed:
+        names = ", ".join(name for name, _ in failed)
+        raise DataError(f"could not fetch {len(failed)} of the {len(corpus.downloads)} files of {name} (the first: "
+                        f"{failed[0][1]}); download {names} from {prefix}/ by hand into {folder / corpus.subfolder} "
+                        "(or give --base-url a mirror or a local folder) and run the command again")
     if corpus.splits is not None:
         (archive,) = corpus.downloads
         write_splits(corpus.splits, folder / corpus.subfolder / archive, folder, log)

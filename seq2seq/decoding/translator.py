@@ -67,6 +67,14 @@ class Translator:
             results[i] = hyps
         return results
 
+    def long_line_note(self) -> str | None:
+        """What to tell the user about input lines longer than any training pair (None when there were none)."""
+        if not self.long_lines:
+            return None
+        return (f"{self.long_lines} input line(s) had more than {self.long_limit} SentencePiece pieces, the most any "
+                f"training pair had (the longest: {self.longest} pieces); an RNN trained on sentences often stops "
+                "early on such lines: split them into sentences")
+
     def detokenize(self, hyps: Sequence[Hypothesis]) -> List[str]:
         return self.tgt_vocab.decode([h.tokens for h in hyps])
 

@@ -44,8 +44,7 @@ def run_translate(cfg: TranslateConfig) -> int:
             raise
         raise UserError(f"output: cannot write {cfg.output or '<stdout>'} ({err.strerror or err}); the first "
                         f"{translator.written} lines were written") from None
-    if translator.long_lines:
-        print(f"note: {translator.long_lines} input line(s) had more than {translator.long_limit} SentencePiece "
-              f"pieces, the most any training pair had (the longest: {translator.longest} pieces); an RNN trained "
-              "on sentences often stops early on such lines: split them into sentences", file=sys.stderr)
+    note = translator.long_line_note()
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     return count

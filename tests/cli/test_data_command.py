@@ -117,7 +117,9 @@ def test_an_unreachable_mirror_says_what_to_download_by_hand(tmp_path):
     root = tmp_path / "data"
     result = run_data(["multi30k", "--root", str(root), "--base-url", "file:///nonexistent"], tmp_path)
     target = root / "multi30k" / "train.en.gz"
-    one_error_line(result, "file:///nonexistent/train.en.gz", f"download it by hand to {target}")
+    # every one of the release's files is named, not only the first that failed
+    one_error_line(result, "could not fetch 12 of the 12 files of multi30k", "file:///nonexistent/",
+                   f"by hand into {root / 'multi30k'}", *MULTI30K.downloads)
     assert not target.exists() and leftovers(root) == []
 
 

@@ -158,3 +158,10 @@ def test_an_ensemble_of_runs_with_different_vocabularies_is_refused(trained, tmp
     runs[1].vocabs = {lang: type(v)(v.processor, spm) for lang, v in runs[1].vocabs.items()}
     with pytest.raises(CheckpointError, match=r"SentencePiece model for 'in' differs .* one vocabulary"):
         search_model(runs, None)
+
+
+def test_the_api_warns_of_lines_longer_than_any_training_pair_as_the_command_notes(trained):
+    model = seq2seq.load(trained)
+    note = r"1 input line\(s\) had more than \d+ SentencePiece pieces, the most any training pair had"
+    with pytest.warns(UserWarning, match=note):
+        model.translate(["a b c", " ".join(["a b c d"] * 40)])
