@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Sequence
 
 import torch
 
-from seq2seq.atomic import write_atomic
+from seq2seq.atomic import check_not_input, write_atomic
 from seq2seq.config import DecodingConfig, ScoreConfig
 from seq2seq.config.options import from_options
 from seq2seq.data.batching import collate
@@ -97,6 +97,8 @@ class Model:
 
 def run_score(cfg: ScoreConfig) -> Dict[str, float]:
     """`seq2seq-score`: print log P(reference | input) per line, and the totals (written to cfg.json when set)."""
+    if cfg.json:
+        check_not_input(Path(cfg.json), [Path(cfg.input), Path(cfg.reference)], "json")
     model = load(cfg.checkpoint, pair=cfg.pair, device=cfg.device, threads=cfg.threads)
     sources, references = read_parallel(Path(cfg.input), Path(cfg.reference))
     if not sources:

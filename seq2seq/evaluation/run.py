@@ -11,7 +11,7 @@ import torch
 import yaml
 from sacrebleu.metrics import BLEU
 
-from seq2seq.atomic import write_atomic
+from seq2seq.atomic import check_not_input, write_atomic
 from seq2seq.config import DataConfig, DecodingConfig, EvaluateConfig, Strategy, TaskConfig, task_data
 from seq2seq.data.corpus import read_split
 from seq2seq.data.files import clean_line, read_lines
@@ -122,6 +122,8 @@ def from_files(cfg: EvaluateConfig) -> Dict[str, Systems]:
 
 
 def run_evaluate(cfg: EvaluateConfig) -> Dict[str, Any]:
+    if cfg.json:  # a scores file must not land on a reference or hypothesis it reads
+        check_not_input(Path(cfg.json), [Path(p) for p in (cfg.ref, cfg.src, *cfg.hyps) if p], "json")
     if cfg.sweep is not None:
         groups = from_sweep(cfg)
     elif cfg.checkpoint is not None:

@@ -383,14 +383,19 @@ def test_average_never_replaces_a_folder_it_did_not_make(trained, tmp_path):
         assert result.returncode == 0, result.stderr
 
 
-def test_translate_never_writes_over_its_input(trained, tmp_path):
-    """input=F output=F once emptied F before reading it; a link to the input is the same file."""
+def test_no_command_writes_over_its_input(trained, tmp_path):
+    """input=F output=F once emptied F before reading it; a link to the input is the same file; a scores file
+    (json=) is refused on an input too."""
     source = tmp_path / "in.txt"
     source.write_text("a b c\nd e\n", encoding="utf-8")
     (tmp_path / "link.txt").symlink_to(source)
     for output in (source, tmp_path / "link.txt"):
         one_clear_line(run_cli(["seq2seq-translate", f"checkpoint={trained}", f"input={source}",
                                 f"output={output}"], cwd=ROOT), "writing it would destroy what is being read")
+    assert source.read_text(encoding="utf-8") == "a b c\nd e\n"
+    for command in (["seq2seq-score", f"checkpoint={trained}", f"input={source}", f"reference={source}"],
+                    ["seq2seq-evaluate", f"ref={source}", f"hyps=[{source}]"]):  # json= onto an input
+        one_clear_line(run_cli([*command, f"json={tmp_path / 'link.txt'}"], cwd=ROOT), "json: ")
     assert source.read_text(encoding="utf-8") == "a b c\nd e\n"
 
 
