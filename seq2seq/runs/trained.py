@@ -64,7 +64,7 @@ def quantized(model: Seq2Seq) -> Seq2Seq:
     # torch 2.13 still runs eager dynamic quantization and says it will move to torchao; the user can do nothing
     # about that warning, so it is not passed on (tests/unit/test_search.py checks that the int8 path still works)
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao")
+        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning)
         warnings.filterwarnings("ignore", message=r".*quantize_per_tensor.*deprecated", category=UserWarning)
         return quantize_dynamic(model, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8)
 

@@ -102,4 +102,4 @@ def test_prepare_ahead_then_train_reads_what_was_prepared(tmp_path):
 def test_prepare_refuses_a_back_translated_task_in_one_line(tmp_path):
     result = run_cli(["seq2seq-prepare", *TINY_TOY, "data.back_translation=somewhere"], cwd=ROOT)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert "back-translation" in result.stderr
+    assert "data.back_translation: its sources" in result.stderr
