@@ -49,12 +49,14 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--source", type=Path, default=Path(os.environ.get("SEQ2SEQ_DATA", "../shared/data")) /
                         "multi30k" / "test_2016_flickr.en.gz")
+    parser.add_argument("--chunk-work", type=int, nargs="*", help="chunk_work values to try (default: the "
+                        "default one, then off)")
     args = parser.parse_args()
     with gzip.open(args.source, "rt", encoding="utf-8") as handle:
         source = [line.strip() for line in handle]
     defaults = to_typed(compose("serve", [f"checkpoint={args.checkpoint}", "port=0"]), ServeConfig)
     print("| long request | chunk_work | long request s | one-line request waits s |\n|---|---:|---:|---:|")
-    for chunk_work in (defaults.chunk_work, 10**12):
+    for chunk_work in args.chunk_work or (defaults.chunk_work, 10**12):
         cfg = to_typed(compose("serve", [f"checkpoint={args.checkpoint}", "port=0", f"chunk_work={chunk_work}"]),
                        ServeConfig)
         server = Server(cfg)

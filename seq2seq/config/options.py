@@ -23,7 +23,8 @@ def from_options(schema: Type[T], options: Dict[str, Any], prefix: str) -> T:
     values = {}
     for key, value in options.items():
         if not isinstance(key, str) or key not in known:
-            raise ConfigError(f"{prefix}.{key}: no such {prefix} option; known: {', '.join(known)}")
+            shown = key if isinstance(key, str) and key.isidentifier() else repr(key)  # one line, whatever it holds
+            raise ConfigError(f"{prefix}.{shown}: no such {prefix} option; known: {', '.join(known)}")
         values[key] = _typed(value, hints[key], f"{prefix}.{key}")
     return schema(**values)
 
