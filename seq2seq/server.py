@@ -218,6 +218,7 @@ def parse_request(body: bytes, cfg: ServeConfig, model: Model) -> Tuple[List[str
 def make_handler(cfg: ServeConfig, model: Model, batcher: Batcher):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = 60  # seconds a client may stall mid-request (a slow or stuck client) before it is dropped
 
         def _send(self, status: int, payload: Dict[str, Any], headers: Dict[str, str] | None = None) -> None:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
