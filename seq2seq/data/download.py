@@ -20,7 +20,7 @@ from seq2seq.errors import DataError
 
 TIMEOUT_S = 60  # per connection attempt and per read, not for the whole file
 CHUNK = 1 << 16
-SEED = 20240601  # the seed the shared Tatoeba splits were made with (shared/data/README.md)
+SEED = 20240601  # the seed the published Tatoeba splits were made with
 SPLIT_SIZES = (("test", 3000), ("valid", 2000))  # filled in this order, each to at least this many pairs
 GITHUB = "https://raw.githubusercontent.com"
 
@@ -213,7 +213,8 @@ def sha256_of_gzip_content(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-# ---- Tatoeba: the split files are rebuilt from the published zip, as shared/data/README.md describes
+# ---- Tatoeba: the split files are rebuilt from the published zip (split_indices: whole groups of pairs that share a
+# sentence, in SEED order, fill test, then valid; the rest is train)
 
 
 def _splits_present(splits: TatoebaSplits, folder: Path, log: Log) -> bool:

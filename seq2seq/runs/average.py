@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import List, Sequence
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from seq2seq.atomic import write_folder
 from seq2seq.errors import CheckpointError, ConfigError, UserError
-from seq2seq.runs.checkpoint import MODEL_FILE, STATE_FILE
+from seq2seq.runs.checkpoint import MODEL_FILE, STATE_FILE, read_tensors
 from seq2seq.runs.folder import CheckpointInfo, RunFolder, read_checkpoint
 
 log = logging.getLogger(__name__)
@@ -77,11 +76,7 @@ def average_checkpoints(folders: Sequence[Path], output: Path) -> Path:
         _same_model(infos[0], other)
     total: dict = {}
     for info in infos:
-        try:
-            tensors = load_file(str(info.folder / MODEL_FILE))
-        except (SafetensorError, OSError) as err:
-            raise CheckpointError(f"{info.folder / MODEL_FILE}: corrupt or truncated weights file ({err})") from None
-        for name, tensor in tensors.items():
+        for name, tensor in read_tensors(info.folder / MODEL_FILE).items():
             total[name] = total.get(name, 0) + tensor.double()
     averaged = {name: (value / len(infos)).to(torch.float32).contiguous() for name, value in total.items()}
     state = {**infos[0].state, "averaged_from": [str(info.folder) for info in infos],

@@ -71,14 +71,20 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
     save_file(tensors, str(path), metadata=metadata)
 
 
+def read_tensors(path: Path, what: str = "weights") -> Dict[str, torch.Tensor]:
+    """The tensors of a safetensors file (nothing is unpickled); a missing, truncated, corrupt or foreign file is
+    one CheckpointError naming it. Every reader of checkpoint tensors goes through here."""
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"{path}: corrupt or truncated {what} file, or missing ({err})") from None
+
+
 def load_weights(model: torch.nn.Module, folder: Path) -> None:
     path = folder / MODEL_FILE
     if not path.is_file():
         raise CheckpointError(f"{folder}: no {MODEL_FILE}; the checkpoint is incomplete")
-    try:
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"{path}: corrupt or truncated weights file ({err})") from None
+    tensors = read_tensors(path)
     state, missing = {}, []
     for names in _aliases(model.state_dict()):
         stored = next((name for name in names if name in tensors), None)
@@ -195,10 +201,7 @@ class Checkpoints:
         """Load weights, optimiser moments and RNG state; returns the JSON state."""
         state = read_state(folder)
         load_weights(model, folder)
-        try:
-            training = load_file(str(folder / TRAINING_FILE))
-        except (SafetensorError, OSError) as err:
-            raise CheckpointError(f"{folder / TRAINING_FILE}: corrupt or missing training state ({err})") from None
+        training = read_tensors(folder / TRAINING_FILE, "training state")
         _restore_optimizer(optimizer, training, state["optimizer"])
         torch.set_rng_state(training["rng.torch"])
         if "rng.cuda" in training and torch.cuda.is_available():

@@ -1,1 +1,2 @@
-"""Training loop, optimiser and schedule, validation, and checkpoints."""
+"""Training: the loop, optimiser and schedule, validation and selection, transfer and freezing, data parallelism, and
+run_train (checkpoints themselves are written and read by seq2seq.runs.checkpoint)."""

@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Dict, Sequence, Tuple
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import nn
 
 from seq2seq.config import InitConfig, TaskConfig, WordVectorsConfig
 from seq2seq.data.files import iter_lines
 from seq2seq.errors import CheckpointError, ConfigError, DataError
 from seq2seq.model import Seq2Seq
-from seq2seq.runs.checkpoint import MODEL_FILE
+from seq2seq.runs.checkpoint import MODEL_FILE, read_tensors
 from seq2seq.runs.folder import read_checkpoint
 from seq2seq.text import EOS, Vocab
 
@@ -76,10 +74,7 @@ def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskC
         raise CheckpointError(f"{init.module}: the SentencePiece model of {our_lang!r} ({ours_model.name}) differs "
                               f"from the one {folder} was trained with ({their_model}); copy that file into the new "
                               "run folder before training so that both runs share one vocabulary")
-    try:
-        tensors = load_file(str(folder / MODEL_FILE))
-    except (SafetensorError, OSError) as err:
-        raise CheckpointError(f"{folder / MODEL_FILE}: corrupt or truncated weights file ({err})") from None
+    tensors = read_tensors(folder / MODEL_FILE)
     prefix = f"{side}s.{source}.{suffix}"
     weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
     if f"{side}s.{source}.embed.weight" not in tensors:  # model.share_embeddings: each language's table is
