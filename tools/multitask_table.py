@@ -5,11 +5,12 @@ Each row is a multi-task preset and the single-task preset trained on exactly it
 recipe and cap: both stop early on the main task's validation BLEU). For every seed the tool trains what is
 missing, one run after the other (a finished run, one with results.json, is reused; a killed one resumes from its
 last checkpoint), translates the main task's test set (test_2016_flickr) with beam 5 from each best checkpoint and
-writes `docs/results/multitask.json` and the table between the README's multitask-table markers. p is the project's
-paired significance test (approximate randomisation, seq2seq.evaluation.significance) on the median-seed pair: the
-seed whose multi-task BLEU is the median. A fine-tuning row starts from the same seed's run of its parent preset; a
-row with a back-translated task first trains the same seed's back-translation model (BACK_TRANSLATORS) where the
-preset's `data.back_translation` names it. Either row's minutes count that other training too.
+writes `docs/results/multitask.json` and the table between the multitask-table markers of docs/multitask.md. p is
+the project's paired significance test (approximate randomisation, seq2seq.evaluation.significance) on the
+median-seed pair: the seed whose multi-task BLEU is the median. A fine-tuning row starts from the same seed's run
+of its parent preset; a row with a back-translated task first trains the same seed's back-translation model
+(BACK_TRANSLATORS) where the preset's `data.back_translation` names it. Either row's minutes count that other
+training too.
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one --seeds 1 2 3
 
@@ -212,7 +213,8 @@ def main() -> None:
     parser.add_argument("--records", type=Path, default=ROOT / "docs" / "results" / "multitask",
                         help="one record per run (test translations and numbers), committed so that a later "
                              "invocation needs neither the run folder nor to train it again")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--readme", type=Path, default=ROOT / "docs" / "multitask.md",
+                        help="the page whose multitask-table markers the table goes between")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
     out = args.out.resolve()

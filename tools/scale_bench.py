@@ -17,7 +17,7 @@ an on-the-fly transform and its default bucketing) for the same figures.
         --json docs/results/scale.json
 
 Writes {"rows": [{"tool", "pairs", "prepare_seconds", "first_step_seconds", "resume_seconds", "peak_anon_mb",
-"resume_peak_anon_mb", "tokens_per_second", ...}]} and prints the README's table.
+"resume_peak_anon_mb", "tokens_per_second", ...}]} and prints the table of docs/scale.md.
 """
 
 from __future__ import annotations
