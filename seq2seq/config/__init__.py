@@ -9,13 +9,13 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from seq2seq.config.commands import AverageConfig, EvaluateConfig, ScoreConfig, ServeConfig, TranslateConfig
+from seq2seq.config.decoding import DecodingConfig, Strategy
 from seq2seq.config.schema import (
     AttentionType,
     Bridge,
     Cell,
     DataConfig,
     DecoderConfig,
-    DecodingConfig,
     EncoderConfig,
     InitConfig,
     IntervalUnit,
@@ -24,7 +24,6 @@ from seq2seq.config.schema import (
     Schedule,
     SentencePieceConfig,
     SpmType,
-    Strategy,
     TaskConfig,
     TaskSampling,
     ToyConfig,

@@ -7,7 +7,8 @@ from typing import Any, List
 
 from omegaconf import MISSING
 
-from seq2seq.config.schema import DecodingConfig, check
+from seq2seq.config.checks import check
+from seq2seq.config.decoding import DecodingConfig
 
 
 @dataclass

@@ -9,14 +9,9 @@ from typing import List
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from seq2seq.config.schema import (
-    DataConfig,
-    DecodingConfig,
-    ModelConfig,
-    TaskConfig,
-    TrainerConfig,
-    check,
-)
+from seq2seq.config.checks import check
+from seq2seq.config.decoding import DecodingConfig
+from seq2seq.config.schema import DataConfig, ModelConfig, TaskConfig, TrainerConfig
 from seq2seq.errors import ConfigError
 
 
