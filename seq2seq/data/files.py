@@ -16,9 +16,23 @@ from seq2seq.errors import DataError
 INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
+def clean_text(text: str) -> str:
+    """Tabs become spaces and zero-width characters go: the part of cleaning that works on many lines at once."""
+    return INVISIBLE.sub("", text.replace("\t", " "))
+
+
 def clean_line(line: str) -> str:
     """The sentence as the model sees it: tabs become spaces, zero-width characters go, ends are stripped."""
-    return INVISIBLE.sub("", line.replace("\t", " ")).strip()
+    return clean_text(line).strip()
+
+
+def invalid_utf8(name: str, line: int, column: int) -> DataError:
+    return DataError(f"{name}:{line}: invalid UTF-8 (byte {column} of the line); convert the file to UTF-8, "
+                     "e.g. with iconv")
+
+
+def unreadable(name: str, line: int, err: BaseException) -> DataError:
+    return DataError(f"{name}:{line}: cannot read ({err})")
 
 
 def find_file(folder: Path, prefix: str, lang: str) -> Path:
@@ -45,11 +59,10 @@ def decode_lines(handle: IO[bytes], name: str) -> Iterator[str]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise DataError(f"{name}:{number}: invalid UTF-8 (byte {err.start} of the line); "
-                                "convert the file to UTF-8, e.g. with iconv") from None
+                raise invalid_utf8(name, number, err.start) from None
             yield text.rstrip("\r\n")
     except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise DataError(f"{name}:{number + 1}: cannot read ({err})") from None
+        raise unreadable(name, number + 1, err) from None
 
 
 def iter_lines(path: Path) -> Iterator[str]:

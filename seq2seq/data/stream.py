@@ -16,17 +16,12 @@ from typing import Any, Dict, Iterator, List, Sequence, Tuple
 import numpy as np
 
 from seq2seq.atomic import write_atomic
-from seq2seq.data.files import INVISIBLE, open_binary
-from seq2seq.errors import DataError
+from seq2seq.data.files import clean_text, invalid_utf8, open_binary, unreadable
 
 log = logging.getLogger(__name__)
 
 BLOCK_BYTES = 1 << 22  # read size; a block of lines is decoded and cleaned at once
 CHUNK_PAIRS = 20_000  # pairs handed on at a time: what preparation holds in Python objects
-
-
-def _read_errors(path: Path, line: int, err: BaseException) -> DataError:
-    return DataError(f"{path}:{line}: cannot read ({err})")
 
 
 def line_blocks(path: Path) -> Iterator[List[str]]:
@@ -49,7 +44,7 @@ def line_blocks(path: Path) -> Iterator[List[str]]:
                 yield _decode_block(data[:cut], path, number)
                 number += data.count(b"\n", 0, cut + 1)
     except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise _read_errors(path, number + 1, err) from None
+        raise unreadable(str(path), number + 1, err) from None
     if rest:
         yield _decode_block(rest, path, number)
 
@@ -60,9 +55,8 @@ def _decode_block(raw: bytes, path: Path, first: int) -> List[str]:
     except UnicodeDecodeError as err:
         line = first + raw.count(b"\n", 0, err.start) + 1
         column = err.start - (raw.rfind(b"\n", 0, err.start) + 1)
-        raise DataError(f"{path}:{line}: invalid UTF-8 (byte {column} of the line); convert the file to UTF-8, "
-                        "e.g. with iconv") from None
-    return [line.strip() for line in INVISIBLE.sub("", text.replace("\t", " ")).split("\n")]
+        raise invalid_utf8(str(path), line, column) from None
+    return [line.strip() for line in clean_text(text).split("\n")]  # clean_line, a block at a time
 
 
 def count_lines(path: Path) -> int:
@@ -74,7 +68,7 @@ def count_lines(path: Path) -> int:
                 count += data.count(b"\n")
                 last = data[-1:]
     except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise _read_errors(path, count + 1, err) from None
+        raise unreadable(str(path), count + 1, err) from None
     return count + (last != b"\n")
 
 
