@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-import numpy as np
-
 from seq2seq.atomic import write_atomic
 from seq2seq.config import DataConfig, SentencePieceConfig, TaskConfig, TrainConfig, config_dict, task_data
 from seq2seq.data.files import TOY_LANGUAGES, find_file, generate_toy, read_lines, read_parallel, write_lines
@@ -221,19 +219,15 @@ class TaskData:
     valid_ref: List[str]
 
 
-def within_length(opened: Tuple[Any, ...], max_length: int, where: str) -> PairCorpus:
+def within_length(corpus: PairCorpus, max_length: int, where: str) -> PairCorpus:
     """The prepared pairs whose source and target (with EOS) fit `max_length` tokens."""
-    tokens, offsets, lengths, _ = opened
-    keep = (lengths["src"] <= max_length) & (lengths["tgt"] + 1 <= max_length)
-    kept = int(keep.sum())
-    if not kept:
+    kept = corpus.within(max_length, max_length - 1)
+    if not len(kept):
         raise DataError(f"{where}: every training pair is longer than data.max_length={max_length}")
-    if kept == len(keep):
-        return PairCorpus(tokens, offsets, None, lengths)
-    log.info("%s: filtered %d of %d training pairs longer than data.max_length=%d tokens", where,
-             len(keep) - kept, len(keep), max_length)
-    rows = np.flatnonzero(keep).astype(np.int64 if len(keep) >= 1 << 31 else np.int32)
-    return PairCorpus(tokens, offsets, rows, {side: lengths[side][rows] for side in lengths})
+    if len(kept) < len(corpus):
+        log.info("%s: filtered %d of %d training pairs longer than data.max_length=%d tokens", where,
+                 len(corpus) - len(kept), len(corpus), max_length)
+    return kept
 
 
 def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path, seed: int,
@@ -257,21 +251,22 @@ def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path, 
         src_vocab, tgt_vocab = vocabs[task.src], vocabs[task.tgt]
         identity = {**text.identity, "cleaning": CLEANING, "vocabs": {"src": src_vocab.digest,
                                                                       "tgt": tgt_vocab.digest}}
-        opened, folder = prepared_corpus(prepared_root(data), identity, text.chunks,
-                                         {"src": src_vocab.encode, "tgt": tgt_vocab.encode},
-                                         {"src": len(src_vocab), "tgt": len(tgt_vocab)}, text.where)
-        if opened[3]["dropped_empty"]:
+        corpus, manifest, folder = prepared_corpus(prepared_root(data), identity, text.chunks,
+                                                   {"src": src_vocab.encode, "tgt": tgt_vocab.encode},
+                                                   {"src": len(src_vocab), "tgt": len(tgt_vocab)}, text.where)
+        if manifest["dropped_empty"]:
             log.info("%s: skipped %d pairs with an empty or whitespace-only side", text.where,
-                     opened[3]["dropped_empty"])
-        if not opened[3]["pairs"]:
+                     manifest["dropped_empty"])
+        if not len(corpus):
             raise no_pairs(text.where)
-        train = within_length(opened, data.max_length, f"task {task.name}")
+        train = within_length(corpus, data.max_length, f"task {task.name}")
         valid_src, valid_ref = read_split(data, task, data.valid, run_dir, data.valid_max_sentences) \
             if data.valid else ([], [])
         result[task.name] = TaskData(task, data, train, folder, valid_src, valid_ref)
         log.info("task %s: %d training pairs (prepared in %s), %d validation sentences (%s)", task.name, len(train),
                  folder, len(valid_src), data_folder(data, run_dir))
     return result, vocabs
+
 
 def read_split(cfg: DataConfig, task: TaskConfig, prefix: str, run_dir: Path,
                limit: int | None = None) -> Tuple[List[str], List[str]]:

@@ -78,6 +78,15 @@ class PairCorpus:
     def __len__(self) -> int:
         return len(self.src_lengths)
 
+    def within(self, max_src: int, max_tgt: int) -> PairCorpus:
+        """The pairs whose sides are at most `max_src` / `max_tgt` tokens long (the same arrays, other rows)."""
+        keep = (self.src_lengths <= max_src) & (self.tgt_lengths <= max_tgt)
+        if keep.all():
+            return self
+        rows = np.flatnonzero(keep).astype(np.int64 if len(keep) >= 1 << 31 else np.int32)
+        return PairCorpus(self.tokens, self.offsets, self._rows(rows),
+                          {"src": self.src_lengths[rows], "tgt": self.tgt_lengths[rows]})
+
     def _rows(self, positions: np.ndarray) -> np.ndarray:
         return positions if self.rows is None else self.rows[positions]
 
@@ -109,9 +118,10 @@ def _lengths(offsets: np.ndarray) -> np.ndarray:
     return out
 
 
-def open_prepared(folder: Path, identity: Dict[str, Any], vocab_sizes: Dict[str, int]) -> Tuple[Any, ...] | None:
-    """(tokens, offsets, lengths, manifest) of a complete corpus made from `identity`, memory-mapped; None
-    when the folder is missing, from an older format or other sources, truncated or corrupt (said why)."""
+def open_prepared(folder: Path, identity: Dict[str, Any],
+                  vocab_sizes: Dict[str, int]) -> Tuple[PairCorpus, Dict[str, Any]] | None:
+    """A complete corpus made from `identity`, memory-mapped, and its manifest; None when the folder is
+    missing, from an older format or other sources, truncated or corrupt (said why)."""
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         return None
@@ -143,7 +153,7 @@ def open_prepared(folder: Path, identity: Dict[str, Any], vocab_sizes: Dict[str,
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("%s: not used (%s); preparing it again", folder, err)
         return None
-    return tokens, offsets, lengths, manifest
+    return PairCorpus(tokens, offsets, None, lengths), manifest
 
 
 def write_prepared(folder: Path, identity: Dict[str, Any], chunks: Iterable[Tuple[List[str], List[str], int]],
@@ -196,13 +206,13 @@ def folder_bytes(folder: Path) -> int:
 
 def prepared_corpus(root: Path, identity: Dict[str, Any], chunks: Callable[[], Iterable],
                     encoders: Dict[str, Callable[[List[str]], List[List[int]]]], vocab_sizes: Dict[str, int],
-                    where: str) -> Tuple[Tuple[Any, ...], Path]:
-    """The prepared corpus of `identity` under ROOT/corpus: opened if it is there and whole, else made from
-    `chunks()` (one process at a time) and opened."""
+                    where: str) -> Tuple[PairCorpus, Dict[str, Any], Path]:
+    """The prepared corpus of `identity` under ROOT/corpus, its manifest and folder: opened if it is there and
+    whole, else made from `chunks()` (one process at a time) and opened."""
     folder = root / "corpus" / key_of(identity)
     opened = open_prepared(folder, identity, vocab_sizes)
     if opened is not None:
-        return opened, folder
+        return (*opened, folder)
     with locked(folder):
         opened = open_prepared(folder, identity, vocab_sizes)  # made by the process we waited for
         if opened is None:
@@ -213,4 +223,4 @@ def prepared_corpus(root: Path, identity: Dict[str, Any], chunks: Callable[[], I
             opened = open_prepared(folder, identity, vocab_sizes)
             if opened is None:
                 raise DataError(f"{folder}: the corpus just prepared does not read back; check the disk")
-    return opened, folder
+    return (*opened, folder)
