@@ -35,16 +35,13 @@ class Vocab:
         if not path.is_file():
             raise DataError(f"{path}: SentencePiece model not found")
         processor = spm.SentencePieceProcessor()
-        model = path.read_bytes()
         try:
-            processor.LoadFromSerializedProto(model)
+            processor.LoadFromSerializedProto(path.read_bytes())
         except Exception:
             raise DataError(f"{path}: not a SentencePiece model (corrupt or foreign file)") from None
         if (processor.pad_id(), processor.bos_id(), processor.eos_id()) != (PAD, BOS, EOS):
             raise DataError(f"{path}: SentencePiece model has special ids other than pad=1 bos=2 eos=3")
-        vocab = cls(processor, path)
-        vocab.__dict__["digest"] = hashlib.sha256(model).hexdigest()  # of the bytes loaded, not read again
-        return vocab
+        return cls(processor, path)
 
     @functools.cached_property
     def digest(self) -> str:
