@@ -68,9 +68,9 @@ class Batcher:
         self.thread.start()
 
     def submit(self, lines: List[str], decoding: DecodingConfig) -> List[str]:
-        job = Job(lines, decoding)
         if not lines:
             return []
+        job = Job(lines, decoding)
         self.jobs.put(job)
         return job.result.result()
 
@@ -79,32 +79,26 @@ class Batcher:
         self.thread.join(timeout=10)
 
     def _take(self, active: List[Job]) -> bool:
-        """Move queued jobs into `active` (waiting for the first, then `wait` for company); False once stopped."""
+        """Move queued jobs into `active`: when it is empty, wait for the first, then up to `wait` for company
+        (until `batch_lines` lines are there); else take what is queued now. False once stopped."""
+        wait_until = None
         if not active:
             first = self.jobs.get()
             if first is None:
                 return False
             active.append(first)
-            deadline = time.monotonic() + self.wait
-            while sum(len(job.lines) for job in active) < self.batch_lines:
-                try:
-                    job = self.jobs.get(timeout=max(deadline - time.monotonic(), 0))
-                except queue.Empty:
-                    return True
-                if job is None:
-                    self.jobs.put(None)  # stop once these are done
-                    return True
-                active.append(job)
-            return True
-        while True:
+            wait_until = time.monotonic() + self.wait
+        while wait_until is None or sum(len(job.lines) for job in active) < self.batch_lines:
             try:
-                job = self.jobs.get_nowait()
+                job = self.jobs.get_nowait() if wait_until is None else \
+                    self.jobs.get(timeout=max(wait_until - time.monotonic(), 0))
             except queue.Empty:
                 return True
             if job is None:
-                self.jobs.put(None)
+                self.jobs.put(None)  # stop once the jobs taken are done
                 return True
             active.append(job)
+        return True
 
     def _run(self) -> None:
         active: List[Job] = []
