@@ -89,7 +89,8 @@ def measured(command: Sequence[str], log: Path, env: Dict[str, str] | None = Non
 
 
 def stamped(text: str, since: float) -> List[Tuple[float, str]]:
-    """(time, line) of the log lines with a timestamp at or after `since`."""
+    """(time, line) of the log lines with a timestamp at or after `since` (ours `[DATE TIME,ms][...`, OpenNMT-py's
+    `[DATE TIME,ms INFO]`)."""
     out = []
     for line in text.splitlines():
         match = STAMP.match(line)
@@ -163,7 +164,7 @@ def bench_onmt(corpus: Path, pairs: int, work: Path, steps: int, spm_model: Path
     vocab = measured([str(venv / "onmt_build_vocab"), "-config", str(cfg), "-n_sample", "100000"],
                      run / "build_vocab.log", peer_env())
     train = measured([str(venv / "onmt_train"), "-config", str(cfg)], run / "train.log", peer_env())
-    lines = stamped_onmt((run / "train.log").read_text(encoding="utf-8", errors="replace"), train["started"])
+    lines = stamped((run / "train.log").read_text(encoding="utf-8", errors="replace"), train["started"])
     step_lines = [(when, line) for when, line in lines if re.search(r"Step +\d+/", line)]
     rates = [float(re.search(r"\d+/\s*(\d+) tok/s", line).group(1)) for _, line in step_lines]
     return {"tool": "opennmt-py 3.0.4", "pairs": pairs, "prepare_seconds": round(vocab["seconds"], 1),
@@ -173,17 +174,6 @@ def bench_onmt(corpus: Path, pairs: int, work: Path, steps: int, spm_model: Path
             "tokens_per_second": round(statistics.median(rates[1:] or rates), 1),
             "note": "prepare = onmt_build_vocab on 100k sampled pairs; resume not measured; OpenNMT-py's default "
                     "bucket_size (262144 pairs held in memory)"}
-
-
-def stamped_onmt(text: str, since: float) -> List[Tuple[float, str]]:
-    out = []
-    for line in text.splitlines():
-        match = re.match(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ", line)
-        if match:
-            when = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-            if when >= since - 1.0:
-                out.append((when, line))
-    return out
 
 
 def table(rows: Sequence[Dict]) -> str:
