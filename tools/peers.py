@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import yaml
 
@@ -50,14 +50,43 @@ def ensure_peers(names: Sequence[str]) -> Path:
     return work
 
 
-def onmt_config(run: Path, seed: int) -> Path:
-    """The peers' OpenNMT-py config with its files in `run`, a checkpoint every 20 steps (~25 s), no step limit."""
+def segment(model: Path, text: Path) -> Path:
+    """The peers' Multi30k text (train, val, test_2016_flickr; en, de) segmented into pieces with `model` as
+    prepare_data.sh segments it with theirs: text/SPLIT.sp.LANG, and the model itself as text/spm.model."""
+    import sentencepiece
+
+    text.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model, text / "spm.model")
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(model))
+    for split in ("train", "val", "test_2016_flickr"):
+        for lang in ("en", "de"):
+            lines = (work_dir() / "data" / f"{split}.{lang}").read_text(encoding="utf-8").splitlines()
+            pieces = processor.encode(lines, out_type=str)
+            (text / f"{split}.sp.{lang}").write_text("".join(" ".join(p) + "\n" for p in pieces), encoding="utf-8")
+    return text
+
+
+def text_of(run: Path) -> Tuple[Path, Path]:
+    """The segmented text a peer run trained on and its SentencePiece model: its own (segment) or the peers'."""
+    own = run / "text"
+    return (own, own / "spm.model") if (own / "spm.model").is_file() else (work_dir() / "data",
+                                                                            work_dir() / "data" / "spm8k.model")
+
+
+def onmt_config(run: Path, seed: int, recipe: Path | None = None) -> Path:
+    """The peers' OpenNMT-py config with its files in `run`, a checkpoint every 20 steps (~25 s), no step limit,
+    `recipe`'s options over it, and the text of text_of(run)."""
     work = work_dir()
     text = (PEERS / "onmt_multi30k_lstm.yaml").read_text(encoding="utf-8").replace("@WORK@", str(work))
     cfg = yaml.safe_load(text)
+    pieces, _ = text_of(run)
     cfg.update({"save_data": str(run / "data"), "src_vocab": str(run / "vocab.shared"),
                 "tgt_vocab": str(run / "vocab.shared"), "save_model": str(run / "model"), "seed": seed,
-                "save_checkpoint_steps": 20, "keep_checkpoint": 3})
+                "save_checkpoint_steps": 20, "keep_checkpoint": 3,
+                "data": {"corpus_1": {"path_src": str(pieces / "train.sp.en"), "path_tgt": str(pieces / "train.sp.de")},
+                         "valid": {"path_src": str(pieces / "val.sp.en"), "path_tgt": str(pieces / "val.sp.de")}}})
+    if recipe is not None:
+        cfg.update(yaml.safe_load(recipe.read_text(encoding="utf-8")))
     path = run / "onmt.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
     return path
@@ -74,8 +103,10 @@ def _checkpoints(run: Path) -> Dict[int, float]:
     return out
 
 
-def train_onmt(run: Path, minutes: float, points: List[float], seed: int) -> Dict[float, int]:
-    """OpenNMT-py on the peers' reference config for `minutes` of its training loop (from its "Start training
+def train_onmt(run: Path, minutes: float, points: List[float], seed: int, recipe: Path | None = None,
+               model: Path | None = None) -> Dict[float, int]:
+    """OpenNMT-py on the peers' reference config (with `recipe`'s options over it, on text segmented with the
+    SentencePiece `model` when given, else the peers' own) for `minutes` of its training loop (from its "Start training
     loop" log line: imports and data loading excluded, as our wall clock excludes ours; validation included), its
     newest complete checkpoint at each point hard-linked to run/snapshots/min_P.pt. Returns point -> step. A run
     finished before (run/points.yaml) is reused; an unfinished one starts again (OpenNMT-py cannot resume on a
@@ -87,7 +118,9 @@ def train_onmt(run: Path, minutes: float, points: List[float], seed: int) -> Dic
     if run.exists():
         shutil.rmtree(run)
     (run / "snapshots").mkdir(parents=True)
-    cfg = onmt_config(run, seed)
+    if model is not None:
+        segment(model, run / "text")
+    cfg = onmt_config(run, seed, recipe)
     venv = work / "onmt-venv" / "bin"
     with open(run / "build_vocab.log", "w", encoding="utf-8") as log:
         subprocess.run([str(venv / "onmt_build_vocab"), "-config", str(cfg), "-n_sample", "-1"], check=True,
@@ -135,19 +168,19 @@ def train_onmt(run: Path, minutes: float, points: List[float], seed: int) -> Dic
 
 def translate_onmt(checkpoint: Path, out: Path, beam: int = 5) -> List[str]:
     """test_2016_flickr en->de by an OpenNMT-py checkpoint as run_onmt.sh decodes it (beam, GNMT length penalty
-    alpha 1.0, 64-sentence batches), pieces joined back to text with the peers' SentencePiece model."""
+    alpha 1.0, 64-sentence batches), pieces joined back to text with the SentencePiece model its run trained on."""
     import sentencepiece
 
     work = work_dir()
-    data = work / "data"
+    text, model = text_of(checkpoint.parent.parent)  # RUN/snapshots/min_P.pt
     pieces = out.with_suffix(".sp")
     # OpenNMT-py 3.0.4 checkpoints pickle an argparse.Namespace, which torch>=2.6 refuses to load by default
     env = peer_env(TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1")
     subprocess.run([str(work / "onmt-venv" / "bin" / "onmt_translate"), "-model", str(checkpoint),
-                    "-src", str(data / "test_2016_flickr.sp.en"), "-output", str(pieces), "-beam_size", str(beam),
+                    "-src", str(text / "test_2016_flickr.sp.en"), "-output", str(pieces), "-beam_size", str(beam),
                     "-batch_size", "64", "-batch_type", "sents", "-max_length", "100", "-length_penalty", "wu",
                     "-alpha", "1.0", "-gpu", "-1"], check=True, capture_output=True, env=env)
-    processor = sentencepiece.SentencePieceProcessor(model_file=str(data / "spm8k.model"))
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(model))
     lines = [processor.decode_pieces(line.split()) for line in pieces.read_text(encoding="utf-8").splitlines()]
     out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     return lines

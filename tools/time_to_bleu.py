@@ -11,7 +11,10 @@ last point of each run also has "translate_sentences_per_s": beam 5 over the tes
 (start-up, model load, decoding), ours through seq2seq-translate and OpenNMT-py's through onmt_translate.
 A finished run (results.json) is reused and a killed one resumes, keeping the snapshots it had; one training at a
 time. With --peers, OpenNMT-py 3.0.4 trains the peers' reference config (../shared/peers: the same model, joint
-SentencePiece 8k, 4,096-token batches) on the same budget in the same invocation, under the name `opennmt-py`: its
+SentencePiece 8k, 4,096-token batches) on the same budget in the same invocation, under the name `opennmt-py`; with
+--peers our-recipe, that config with our recipe's options wherever OpenNMT-py has the knob (tools/onmt_our_recipe.yaml:
+tied output embeddings, 2e-3 peak after 200 warmup steps, label smoothing 0.1, 2,048-token batches, validation every
+800 steps) on text segmented with the first preset's own SentencePiece model, under `opennmt-py-our-recipe`. Its
 clock starts at its "Start training loop" as ours starts at our training loop, its newest checkpoint (one every
 20 steps) is kept at each point and scored with its own beam search (beam 5, length penalty as run_onmt.sh).
 """
@@ -22,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -87,8 +91,14 @@ def cpu_name() -> str:
     return f"CPU: {model}, {os.cpu_count()} cores"
 
 
-def peer_points(run: Path, minutes: float, points: List[float], seed: int) -> List[Dict[str, Any]]:
-    steps = train_onmt(run, minutes, points, seed)
+# --peers: the run name and what OpenNMT-py trains, over ../shared/peers/onmt_multi30k_lstm.yaml
+PEER_RECIPES = {"reference": ("opennmt-py", None),
+                "our-recipe": ("opennmt-py-our-recipe", ROOT / "tools" / "onmt_our_recipe.yaml")}
+
+
+def peer_points(run: Path, minutes: float, points: List[float], seed: int, recipe: Path | None = None,
+                model: Path | None = None) -> List[Dict[str, Any]]:
+    steps = train_onmt(run, minutes, points, seed, recipe, model)
     refs = (work_dir() / "data" / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
     out = []
     for minute, step in sorted(steps.items()):
@@ -140,8 +150,11 @@ def main() -> None:
     parser.add_argument("--nproc", type=int, default=1,
                         help="train our runs data-parallel with this many torchrun ranks, the cores split between "
                              "them (the lever: 2 single-thread ranks against one process with 2 threads)")
-    parser.add_argument("--peers", action="store_true",
-                        help="also train OpenNMT-py from ../shared/peers on the same budget (run name opennmt-py)")
+    parser.add_argument("--peers", nargs="*", choices=sorted(PEER_RECIPES), default=None,
+                        help="also train OpenNMT-py on the same budget: with the peers' reference config "
+                             "(../shared/peers; `--peers` alone, run name opennmt-py) and/or with our recipe wherever "
+                             "it has the knob (tools/onmt_our_recipe.yaml, on the first preset's SentencePiece "
+                             "model; run name opennmt-py-our-recipe)")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "time_to_bleu")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "time_to_bleu.json")
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "results" / "time_to_bleu.png")
@@ -168,11 +181,24 @@ def main() -> None:
                    + "".join(f" {o}" for o in args.overrides))
         runs[name] = {"points": score_snapshots(run, args.points), "seed": args.seed, "command": command}
         show(name, runs[name]["points"])
-    if args.peers:
-        runs["opennmt-py"] = {"points": peer_points(out / "opennmt-py", args.minutes, args.points, args.seed),
-                              "seed": args.seed, "command": f"python tools/time_to_bleu.py --peers {budget} "
-                              "(OpenNMT-py 3.0.4, ../shared/peers/onmt_multi30k_lstm.yaml)"}
-        show("opennmt-py", runs["opennmt-py"]["points"])
+    peers = [] if args.peers is None else args.peers or ["reference"]  # `--peers` alone: the reference config
+    for recipe in peers:
+        name, options = PEER_RECIPES[recipe]
+        model = None
+        if options is not None:  # the text segmented as ours: the first preset's run's SentencePiece model
+            if not args.presets:
+                parser.error(f"--peers {recipe} segments with our run's SentencePiece model: give --presets too")
+            info = read_checkpoint(out / (args.name or args.presets[0]))
+            model = info.vocab_path(info.tasks[0].src)
+            if model != info.vocab_path(info.tasks[0].tgt):
+                sys.exit(f"--peers {recipe}: {info.run.path} has a SentencePiece model per language; OpenNMT-py "
+                         "shares one vocabulary here, so the first preset must use a joint model")
+        what = ("../shared/peers/onmt_multi30k_lstm.yaml" if options is None
+                else f"{options.relative_to(ROOT)} over ../shared/peers/onmt_multi30k_lstm.yaml")
+        runs[name] = {"points": peer_points(out / name, args.minutes, args.points, args.seed, options, model),
+                      "seed": args.seed, "command": f"python tools/time_to_bleu.py --peers {recipe} {budget} "
+                      f"(OpenNMT-py 3.0.4, {what})"}
+        show(name, runs[name]["points"])
     runs = {**{k: v for k, v in previous.items() if k not in runs}, **runs}  # other runs of earlier invocations
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_name()
     args.json.parent.mkdir(parents=True, exist_ok=True)
