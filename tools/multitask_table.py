@@ -36,6 +36,7 @@ from seq2seq.atomic import write_atomic
 from seq2seq.config import TrainConfig, compose, task_data, to_typed
 from seq2seq.data.corpus import read_split
 from seq2seq.evaluation.significance import paired_p_value
+from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
 
 from trainings import ROOT, command_overrides, refuse_stale, test_scores, train_once, trained_config
@@ -68,7 +69,7 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
     """Beam-5 test translations of the main task by the run's best checkpoint, and what training cost."""
     hyps, refs, scores = test_scores(run, task)
     best = read_checkpoint(run).state
-    results = json.loads((run / "results.json").read_text(encoding="utf-8"))
+    results = json.loads(RunFolder(run).results.read_text(encoding="utf-8"))
     return {"hyps": hyps, "test_sha256": text_hash(refs), "bleu": scores["bleu"], "chrf": scores["chrf"],
             "updates": best.get("task_updates", {}).get(task, best["step"]), "best_step": best["step"],
             "minutes": round(results["training_seconds"] / 60, 1),

@@ -36,9 +36,11 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import yaml
-from scale_corpus import prefix_corpus, write_corpus
+
+from seq2seq.layout import RunFolder
 
 from peers import ensure_peers, peer_env
+from scale_corpus import prefix_corpus, write_corpus
 from trainings import ROOT
 
 STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})")
@@ -109,7 +111,7 @@ def ours(corpus: Path, run: Path, prepared: Path, steps: int, logs: Path, label:
                "trainer.validate_every=100000", "trainer.log_every=1", "trainer.progress=false",
                "trainer.threads=2", f"hydra.run.dir={run}"]
     result = measured(command, logs / f"{label}.out", {**os.environ, "SEQ2SEQ_PREPARED": str(prepared)})
-    lines = stamped((run / "train.log").read_text(encoding="utf-8"), result["started"])
+    lines = stamped(RunFolder(run).log.read_text(encoding="utf-8"), result["started"])
     step_lines = [(when, line) for when, line in lines if re.search(r" - step \d+ \|", line)]
     rates = [float(re.search(r"\| ([\d,]+) tokens/s", line).group(1).replace(",", "")) for _, line in step_lines]
     prepared_line = next((line for _, line in lines if "prepared" in line and "pairs in" in line), None)

@@ -37,6 +37,7 @@ from seq2seq.config import task_data
 from seq2seq.data.corpus import data_folder
 from seq2seq.data.files import find_file
 from seq2seq.evaluation.scores import corpus_scores
+from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
 
 from peers import train_onmt, translate_onmt, work_dir
@@ -63,14 +64,14 @@ def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
     """Beam-5 test scores of every snapshot the run kept (a point the run never reached is left out)."""
     out = []
     for minute in points:
-        folder = run / "snapshots" / f"min_{minute:g}"
+        folder = RunFolder(run).snapshot(minute)
         if not folder.is_dir():
             continue
         _, _, scores = test_scores(folder)
         out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"],
                     "step": read_checkpoint(folder).state["step"]})
     if out:  # the last model's whole-process translation speed, comparable with the peer's in the same run
-        last = run / "snapshots" / f"min_{out[-1]['minutes']:g}"
+        last = RunFolder(run).snapshot(out[-1]["minutes"])
         out[-1]["translate_sentences_per_s"] = round(translation_rate(last), 1)
     return out
 

@@ -16,7 +16,7 @@ from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, TrainConfig
 from seq2seq.data.files import read_lines
 from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.evaluation.scores import corpus_scores
-from seq2seq.runs.folder import RunFolder
+from seq2seq.layout import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
 # keys that do not change what a run learns: its label, where the data root and the prepared corpora are (any key

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from seq2seq.cli.common import claim_run_folder, fail, one_line, precheck, typed
 from seq2seq.config import CONF_DIR, TrainConfig
 from seq2seq.errors import UserError
+from seq2seq.layout import RunFolder
 
 CLAIMED: Tuple[Path, bool] | None = None  # the run folder this process locked, and whether it existed before
 
@@ -28,7 +29,7 @@ def _main(cfg: DictConfig) -> None:
     try:
         results = run_train(train_cfg, run_dir)
     except (UserError, OSError) as err:
-        if CLAIMED is not None and not CLAIMED[1] and not (run_dir / "checkpoints").exists():
+        if CLAIMED is not None and not CLAIMED[1] and not RunFolder(run_dir).checkpoints.exists():
             shutil.rmtree(run_dir, ignore_errors=True)  # a failed start leaves no half-made folder behind
         fail(one_line(err))
     for task, scores in results.get("tasks", {}).items():

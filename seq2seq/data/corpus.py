@@ -15,7 +15,8 @@ from seq2seq.data.files import TOY_LANGUAGES, find_file, generate_toy, read_line
 from seq2seq.data.prepared import PairCorpus, folder_bytes, key_of, locked, prepared_corpus
 from seq2seq.data.stream import Selection, SentenceSample, file_identity, selected_pairs
 from seq2seq.errors import ConfigError, DataError
-from seq2seq.text import Vocab, train_sentencepiece, vocab_files
+from seq2seq.layout import RunFolder
+from seq2seq.text import Vocab, train_sentencepiece
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ SAMPLE_SEED = 1  # SentencePiece's sample: fixed, so that the runs of a seed swe
 def data_folder(cfg: DataConfig, run_dir: Path) -> Path:
     """Where the split files are: generated into the run folder for a toy task, else ROOT/DIR."""
     if cfg.toy is not None:
-        folder = run_dir / "data"
+        folder = RunFolder(run_dir).data
         if not (folder / f"test.{TOY_LANGUAGES[-1]}").is_file():
             generate_toy(folder, cfg.toy)
         return folder
@@ -131,7 +132,7 @@ def _text(src: Path, tgt: Path | None, chosen: Selection, cache: Path, where: st
 
 
 # (task, its data config, its selected and cleaned target lines, where to keep what it makes) -> one source per line
-BackTranslate = Callable[[TaskConfig, DataConfig, List[str], Path], List[str]]
+BackTranslate = Callable[[TaskConfig, DataConfig, List[str], RunFolder], List[str]]
 
 
 def back_translated_text(task: TaskConfig, cfg: DataConfig, run_dir: Path, seed: int, cache: Path,
@@ -147,16 +148,16 @@ def back_translated_text(task: TaskConfig, cfg: DataConfig, run_dir: Path, seed:
     targets = [line for _, tgt, _ in text.chunks() for line in tgt]
     if not targets:
         raise no_pairs(text.where)
-    out = run_dir / "data"
+    out = RunFolder(run_dir)
     sources = back_translate(task, cfg, targets, out)
-    target_copy = out / f"backtranslated.{task.name}.{task.tgt}"
+    target_copy = out.backtranslated(task.name, task.tgt)
     if not target_copy.is_file() or read_lines(target_copy) != targets:
         write_lines(target_copy, targets)
-    source_file = out / f"backtranslated.{task.name}.{task.src}"
+    source_file = out.backtranslated(task.name, task.src)
     if len(sources) != len(targets):
         raise DataError(f"{source_file}: {len(sources)} back-translations of {len(targets)} targets; delete it to "
                         "make them again")
-    made = _text(source_file, target_copy, Selection(), cache, f"task {task.name} (back-translated, {out})")
+    made = _text(source_file, target_copy, Selection(), cache, f"task {task.name} (back-translated, {out.data})")
     made.parts["tgt"] = text.parts["src"]  # to SentencePiece, the same text as the target file's selection
     return made
 
@@ -167,7 +168,7 @@ def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], texts: Di
     one trained before on the same text with the same options (PREPARED/vocab), else trained now on a bounded
     sample of the text streamed once, kept there for the next run, and copied into the run folder."""
     languages = sorted({t.src for t in tasks} | {t.tgt for t in tasks})
-    files = vocab_files(languages, cfg.joint)
+    files = RunFolder.vocab_names(languages, cfg.joint)
     check_shared_vocabs(tasks, files)
     # each language's text: its distinct (file, selection) parts in task order, as (task, side) to stream
     parts: Dict[str, Dict[str, Tuple[str, str]]] = {lang: {} for lang in languages}

@@ -25,6 +25,7 @@ from seq2seq.evaluation.significance import (
     score_of,
     sentence_statistics,
 )
+from seq2seq.layout import RunFolder
 
 BUCKETS = ((1, 10), (11, 20), (21, 30), (31, 40), (41, 10**9))
 
@@ -56,7 +57,7 @@ class Systems:
 
 def read_curves(run_dir: Path, task: str | None = None) -> Dict[str, List[dict]]:
     """Training and validation entries of a run's metrics log for one task (the first one by default)."""
-    path = run_dir / "metrics.jsonl"
+    path = RunFolder(run_dir).metrics
     if not path.is_file():
         raise DataError(f"{run_dir}: no metrics.jsonl training log (is it a seq2seq-train run folder?)")
     entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -19,8 +19,9 @@ from seq2seq.errors import DataError
 from seq2seq.evaluation.report import Systems, name_systems, read_curves, write_report
 from seq2seq.evaluation.scores import corpus_scores, format_scores
 from seq2seq.evaluation.split import translate_split
+from seq2seq.layout import RunFolder
 from seq2seq.runs.device import pick_device
-from seq2seq.runs.folder import RunFolder, read_checkpoint
+from seq2seq.runs.folder import read_checkpoint
 from seq2seq.runs.trained import Trained, load_runs, make_translator, quantized, search_model
 
 
@@ -76,7 +77,7 @@ def from_checkpoint(cfg: EvaluateConfig) -> Dict[str, Systems]:
 
 
 def _overrides(run: Path) -> Dict[str, str]:
-    path = run / ".hydra" / "overrides.yaml"
+    path = RunFolder(run).overrides
     items = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else []
     return dict(item.split("=", 1) for item in items or [] if "=" in item)
 
@@ -84,7 +85,7 @@ def _overrides(run: Path) -> Dict[str, str]:
 def from_sweep(cfg: EvaluateConfig) -> Dict[str, Systems]:
     """Every finished run of a multirun folder as one system; config differences become columns."""
     folder = Path(cfg.sweep)
-    runs = sorted((p for p in folder.iterdir() if (p / "results.json").is_file()) if folder.is_dir() else [],
+    runs = sorted((p for p in folder.iterdir() if RunFolder(p).results.is_file()) if folder.is_dir() else [],
                   key=lambda p: (len(p.name), p.name))
     if not runs:
         raise DataError(f"{folder}: no finished runs of a sweep here (no */results.json)")

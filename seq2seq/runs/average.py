@@ -14,15 +14,16 @@ from safetensors.torch import save_file
 
 from seq2seq.atomic import write_folder
 from seq2seq.errors import CheckpointError, ConfigError, UserError
+from seq2seq.layout import RunFolder
 from seq2seq.runs.checkpoint import MODEL_FILE, STATE_FILE, read_tensors
-from seq2seq.runs.folder import CheckpointInfo, RunFolder, read_checkpoint
+from seq2seq.runs.folder import CheckpointInfo, read_checkpoint
 
 log = logging.getLogger(__name__)
 
 
 def last_checkpoints(run: Path, count: int) -> List[Path]:
     """The `count` newest step folders of a run."""
-    steps = sorted(p for p in RunFolder(run).checkpoints.folder.glob("step_*") if (p / STATE_FILE).is_file())
+    steps = sorted(p for p in RunFolder(run).checkpoints.glob("step_*") if (p / STATE_FILE).is_file())
     if not steps:
         raise CheckpointError(f"{run}: no step checkpoints (checkpoints/step_*) to average")
     if len(steps) < count:
@@ -59,7 +60,8 @@ def check_output(output: Path, inputs: Sequence[Path]) -> None:
         if resolved == source.resolve() or resolved in source.resolve().parents:
             raise UserError(f"output: {output} holds {source}, a checkpoint being averaged; choose a new folder")
     for folder in (resolved, *resolved.parents):
-        if folder.name == "checkpoints" and ((folder / "latest").exists() or any(folder.glob("step_*"))):
+        if folder == RunFolder(folder.parent).checkpoints and ((folder / "latest").exists()
+                                                               or any(folder.glob("step_*"))):
             raise UserError(f"output: {output} is inside the run's checkpoints folder {folder}, which training "
                             "prunes; choose a folder outside it")
     if output.exists() and not is_average(output):

@@ -21,6 +21,7 @@ import torch
 from seq2seq.atomic import write_atomic
 from seq2seq.config import DataConfig, DecodingConfig, TaskConfig, task_data
 from seq2seq.errors import ConfigError, UserError
+from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
 from seq2seq.runs.trained import Trained, load_trained, make_translator
 
@@ -51,17 +52,17 @@ def check_back_translations(data: DataConfig, tasks: Sequence[TaskConfig]) -> No
                                 "first or give its folder") from None
 
 
-def back_translate(task: TaskConfig, cfg: DataConfig, targets: Sequence[str], out_dir: Path,
+def back_translate(task: TaskConfig, cfg: DataConfig, targets: Sequence[str], run: RunFolder,
                    device: torch.device) -> List[str]:
-    """The synthetic source of each target line (one per line), made once on `device` and then read from
-    `out_dir`. The global random state is left as it was: a resumed run, which reads them, draws the same."""
+    """The synthetic source of each target line (one per line), made once on `device` and then read from the
+    run folder. The global random state is left as it was: a resumed run, which reads them, draws the same."""
     model = Path(cfg.back_translation).expanduser()
     info = read_checkpoint(model)
     decoding = DecodingConfig(strategy=cfg.back_translation_decoding)
     made_by = {"model": str(info.folder.resolve()), "step": info.state.get("step"),
                "decoding": decoding.strategy.value, "beam_size": decoding.beam_size,
                "targets_sha256": hashlib.sha256("\n".join(targets).encode("utf-8")).hexdigest()}
-    lines_path = out_dir / f"backtranslated.{task.name}.{task.src}"
+    lines_path = run.backtranslated(task.name, task.src)
     note_path = lines_path.with_name(lines_path.name + ".json")
     if lines_path.is_file() and note_path.is_file() and json.loads(note_path.read_text("utf-8")) == made_by:
         lines = lines_path.read_text(encoding="utf-8").split("\n")[:-1]
@@ -74,7 +75,7 @@ def back_translate(task: TaskConfig, cfg: DataConfig, targets: Sequence[str], ou
         lines = make_translator(trained, source, decoding, device).translate_lines(list(targets))
     log.info("task %s: back-translated %d %s sentences into %s with %s (%s) in %.0f s", task.name, len(lines),
              task.tgt, task.src, info.folder, decoding.strategy.value, time.perf_counter() - started)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    run.data.mkdir(parents=True, exist_ok=True)
     write_atomic(lines_path, "".join(line.replace("\n", " ") + "\n" for line in lines))
     write_atomic(note_path, json.dumps(made_by, indent=2) + "\n")
     return lines

@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 from seq2seq import CHECKPOINT_FORMAT, __version__
 from seq2seq.atomic import write_atomic, write_folder
 from seq2seq.errors import CheckpointError
+from seq2seq.layout import RunFolder
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ def find_checkpoint(path: Path) -> Path:
         return path
     if path.is_file() and path.name == "latest":
         return Checkpoints(path.parent).latest()
-    checkpoints = Checkpoints(path / "checkpoints")
+    checkpoints = Checkpoints(RunFolder(path).checkpoints)
     if (checkpoints.best / STATE_FILE).is_file():
         return checkpoints.best
     latest = checkpoints.latest() if checkpoints.folder.is_dir() else None

@@ -1,9 +1,4 @@
-"""A run folder and what its checkpoints say about the run: the one place that knows the folder's layout.
-
-RUN/.hydra/config.yaml   the resolved config (Hydra)        RUN/spm.*.model   SentencePiece models
-RUN/checkpoints/         step folders, best/, latest         RUN/results.json  test scores of the best checkpoint
-RUN/train.log            the log                             RUN/metrics.jsonl training and validation curves
-"""
+"""What a run folder's checkpoints say about the run (the folder's layout: seq2seq.layout)."""
 
 from __future__ import annotations
 
@@ -15,32 +10,8 @@ from omegaconf import OmegaConf
 
 from seq2seq.config import DataConfig, ModelConfig, TaskConfig, to_typed
 from seq2seq.errors import CheckpointError, ConfigError
-from seq2seq.runs.checkpoint import Checkpoints, find_checkpoint, read_state
-
-
-@dataclass(frozen=True)
-class RunFolder:
-    path: Path
-
-    @property
-    def checkpoints(self) -> Checkpoints:
-        return Checkpoints(self.path / "checkpoints")
-
-    @property
-    def results(self) -> Path:
-        return self.path / "results.json"
-
-    @property
-    def metrics(self) -> Path:
-        return self.path / "metrics.jsonl"
-
-    @property
-    def config(self) -> Path:
-        return self.path / ".hydra" / "config.yaml"
-
-    def translations(self, split: str, task: str, label: str, lang: str) -> Path:
-        """Where a run's translations of a split are written (label: hyp for training's test, else a strategy)."""
-        return self.path / f"{split}.{task}.{label}.{lang}"
+from seq2seq.layout import RunFolder
+from seq2seq.runs.checkpoint import find_checkpoint, read_state
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import List, Sequence
 
 import sentencepiece as spm
 
@@ -87,11 +87,3 @@ def train_sentencepiece(lines: List[str], path: Path, cfg: SentencePieceConfig, 
              cfg.model_type.value, f"{len(lines):,}", f"{sum(map(len, lines)):,}",
              f", a sample of {seen:,}" if seen > len(lines) else "")
     return vocab
-
-
-def vocab_files(languages: Sequence[str], joint: bool) -> Dict[str, str]:
-    """Model file name per language: one shared file when joint, else one per language."""
-    if joint:
-        name = "spm." + "-".join(sorted(set(languages))) + ".model"
-        return {lang: name for lang in languages}
-    return {lang: f"spm.{lang}.model" for lang in languages}

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any, Dict
 
 from seq2seq.errors import ConfigError
+from seq2seq.layout import RunFolder
 
 
 class MetricsLog:
     def __init__(self, run_dir: Path, tensorboard: bool):
-        self.path = run_dir / "metrics.jsonl"
+        self.path = RunFolder(run_dir).metrics
         self.writer = open_tensorboard(run_dir) if tensorboard else None
 
     def record(self, step: int, elapsed: float, entry: Dict[str, Any]) -> None:

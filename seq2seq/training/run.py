@@ -10,8 +10,8 @@ from typing import Any, Dict
 from seq2seq.atomic import write_atomic
 from seq2seq.config import TrainConfig
 from seq2seq.evaluation.split import translate_split
+from seq2seq.layout import RunFolder
 from seq2seq.runs.checkpoint import load_weights
-from seq2seq.runs.folder import RunFolder
 from seq2seq.training import distributed
 from seq2seq.training.trainer import Trainer
 

@@ -25,6 +25,7 @@ from seq2seq.data.prepared import PairCorpus
 from seq2seq.decoding import Translator
 from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.evaluation.scores import corpus_scores
+from seq2seq.layout import RunFolder
 from seq2seq.model import Seq2Seq
 from seq2seq.runs.backtranslation import back_translate, check_back_translations
 from seq2seq.runs.checkpoint import Checkpoints, load_weights, read_state
@@ -52,7 +53,7 @@ class Trainer:
             raise ConfigError("trainer.precision: bf16 autocast is for CUDA GPUs (the CPU LSTM kernels have no bf16 "
                               "path); use trainer.precision=fp32 on the CPU")
         torch.manual_seed(cfg.trainer.seed)
-        self.checkpoints = Checkpoints(run_dir / "checkpoints", cfg.trainer.keep_checkpoints)
+        self.checkpoints = Checkpoints(RunFolder(run_dir).checkpoints, cfg.trainer.keep_checkpoints)
         fresh = self.checkpoints.latest() is None  # a resumed run takes every weight from its own checkpoint
         source = None
         if cfg.trainer.finetune_from and fresh:
@@ -252,7 +253,7 @@ class Trainer:
     def keep_snapshots(self) -> None:
         """Copy the current weights to RUN/snapshots/min_M for every snapshot minute the wall clock has passed."""
         for minute in self.cfg.trainer.snapshot_minutes:
-            folder = self.run_dir / "snapshots" / f"min_{minute:g}"
+            folder = RunFolder(self.run_dir).snapshot(minute)
             if self.wall >= minute * 60 and not folder.exists() and self.rank == 0:
                 self.checkpoints.save_snapshot(self.model, self.state(), folder)
                 log.info("snapshot at %.2f wall-clock minutes (step %d): %s", self.wall / 60, self.step, folder)
