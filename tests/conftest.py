@@ -49,6 +49,10 @@ TINY_TOY = [
     "trainer.device=cpu",
 ]
 
+# the deep layout (model=gnmt) at TINY_TOY's sizes, three layers a side (residual connections from the third on)
+TINY_GNMT = ["model=gnmt", "model.encoder.layers=3", "model.decoder.layers=3", "model.encoder.embedding_dim=16",
+             "model.encoder.hidden_size=16", "model.decoder.embedding_dim=16", "model.decoder.hidden_size=32"]
+
 
 def run_cli(args: List[str], cwd: Path, stdin: str | None = None, timeout: int = 300,
             env: dict | None = None) -> subprocess.CompletedProcess:

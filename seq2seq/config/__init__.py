@@ -19,6 +19,7 @@ from seq2seq.config.schema import (
     EncoderConfig,
     InitConfig,
     IntervalUnit,
+    Layout,
     ModelConfig,
     Precision,
     Schedule,
@@ -35,7 +36,8 @@ from seq2seq.errors import ConfigError
 
 __all__ = [
     "AttentionType", "AverageConfig", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig",
-    "EncoderConfig", "EvaluateConfig", "InitConfig", "IntervalUnit", "ModelConfig", "Precision", "Schedule",
+    "EncoderConfig", "EvaluateConfig", "InitConfig", "IntervalUnit", "Layout", "ModelConfig",
+    "Precision", "Schedule",
     "ScoreConfig", "SentencePieceConfig", "ServeConfig", "SpmType", "Strategy", "TaskConfig", "TaskSampling",
     "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig", "CONF_DIR", "compose",
     "config_dict", "describe_omegaconf_error", "register_configs", "task_data", "to_typed",

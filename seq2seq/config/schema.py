@@ -30,6 +30,14 @@ class AttentionType(Enum):
     luong_general = "luong_general"
 
 
+class Layout(Enum):
+    stacked = "stacked"  # one (bidirectional) RNN of `layers` layers; the decoder attends from its top layer
+    # Wu et al. 2016 (GNMT), as NVIDIA's GNMT v2: encoder with a bidirectional first layer and unidirectional
+    # layers above; decoder attends from its first layer, the context enters every layer above; residual
+    # connections from the third layer on; no input feeding, so teacher forcing runs each layer as one fused call
+    gnmt = "gnmt"
+
+
 class Bridge(Enum):
     dense = "dense"  # tanh(W [final states]) initialises the decoder
     zero = "zero"  # decoder starts from zeros (only sensible with attention)
@@ -157,11 +165,15 @@ class EncoderConfig:
     bidirectional: bool = False
     dropout: float = 0.2
     reverse_source: bool = False  # Sutskever et al. 2014: read the source backwards
+    layout: Layout = Layout.stacked
 
     def __post_init__(self) -> None:
         for name in ("embedding_dim", "hidden_size", "layers"):
             check_positive(getattr(self, name), f"model.encoder.{name}")
         check_probability(self.dropout, "model.encoder.dropout")
+        check(self.layout != Layout.gnmt or (self.bidirectional and self.layers >= 2), "model.encoder.layout",
+              f"gnmt needs model.encoder.bidirectional=true (its first layer) and layers >= 2, got bidirectional="
+              f"{str(self.bidirectional).lower()} and layers={self.layers}")
 
 
 @dataclass
@@ -176,11 +188,19 @@ class DecoderConfig:
     feed_context: bool = False  # Cho et al. 2014: the context vector enters every step and the output layer
     bridge: Bridge = Bridge.dense
     tie_embeddings: bool = False  # target embeddings shared with the output layer
+    layout: Layout = Layout.stacked
 
     def __post_init__(self) -> None:
         for name in ("embedding_dim", "hidden_size", "layers"):
             check_positive(getattr(self, name), f"model.decoder.{name}")
         check_probability(self.dropout, "model.decoder.dropout")
+        if self.layout == Layout.gnmt:
+            check(self.attention != AttentionType.none and self.layers >= 2, "model.decoder.layout",
+                  f"gnmt attends from the first layer into the layers above: it needs model.decoder.attention "
+                  f"(got {self.attention.value}) and layers >= 2 (got {self.layers})")
+            check(not self.input_feeding and not self.feed_context, "model.decoder.layout",
+                  "gnmt feeds the attention context to the upper layers instead: set model.decoder.input_feeding="
+                  "false and feed_context=false")
         check(not (self.input_feeding and self.attention == AttentionType.none), "model.decoder.input_feeding",
               "needs attention (model.decoder.attention is none)")
         check(not (self.bridge == Bridge.zero and self.attention == AttentionType.none and not self.feed_context),

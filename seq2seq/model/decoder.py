@@ -6,7 +6,10 @@ Flows, chosen by config:
 - Luong attention: h_t = RNN(y_{t-1} [, feed]); c_t = attend(h_t); out_t = tanh(W [h_t; c_t]); input feeding
   passes out_t into the next step.
 - Bahdanau attention: c_t = attend(s_{t-1}); s_t = RNN([y_{t-1}; c_t]); out_t = tanh(W [s_t; c_t]).
-Without input feeding or Bahdanau attention, teacher forcing runs the whole target through one fused RNN call.
+- gnmt layout (Wu et al. 2016): x_1 = RNN_1(y_{t-1}); c_t = attend(x_1); x_i = RNN_i([x_{i-1}; c_t]) for the
+  layers above, plus x_{i-1} from the third layer on; out_t = x_L. Any attention score; no input feeding.
+Without input feeding or Bahdanau attention (stacked) teacher forcing runs the whole target through one fused RNN
+call; in the gnmt layout, each layer through one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Tuple
 import torch
 from torch import nn
 
-from seq2seq.config import AttentionType, Bridge, Cell, DecoderConfig
+from seq2seq.config import AttentionType, Bridge, Cell, DecoderConfig, Layout
 from seq2seq.model.attention import Attention
 from seq2seq.model.encoder import CELLS, EncoderOutput
 from seq2seq.text import PAD
@@ -60,17 +63,24 @@ class Decoder(nn.Module):
         self.cfg = cfg
         hidden = cfg.hidden_size
         self.has_attention = cfg.attention != AttentionType.none
-        self.bahdanau = cfg.attention == AttentionType.bahdanau
+        self.gnmt = cfg.layout == Layout.gnmt
+        self.bahdanau = cfg.attention == AttentionType.bahdanau and not self.gnmt  # the flow, not only the score
         self.stepwise = cfg.input_feeding or self.bahdanau
         self.embed = nn.Embedding(vocab_size, cfg.embedding_dim, padding_idx=PAD)
         self.dropout = nn.Dropout(cfg.dropout)
-        rnn_input = cfg.embedding_dim + (hidden if cfg.input_feeding else 0)
-        rnn_input += (encoder_size if cfg.feed_context else 0) + (encoder_size if self.bahdanau else 0)
-        self.rnn = CELLS[cfg.cell](rnn_input, hidden, num_layers=cfg.layers, batch_first=True,
-                                   dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        cell = CELLS[cfg.cell]
+        if self.gnmt:
+            self.layers = nn.ModuleList([cell(cfg.embedding_dim, hidden, batch_first=True),
+                                         *(cell(hidden + encoder_size, hidden, batch_first=True)
+                                           for _ in range(1, cfg.layers))])
+        else:
+            rnn_input = cfg.embedding_dim + (hidden if cfg.input_feeding else 0)
+            rnn_input += (encoder_size if cfg.feed_context else 0) + (encoder_size if self.bahdanau else 0)
+            self.rnn = cell(rnn_input, hidden, num_layers=cfg.layers, batch_first=True,
+                            dropout=cfg.dropout if cfg.layers > 1 else 0.0)
         self.attention = Attention(cfg.attention, hidden, encoder_size) if self.has_attention else None
         combined = hidden + (encoder_size if self.has_attention else 0) + (encoder_size if cfg.feed_context else 0)
-        self.combine = nn.Linear(combined, hidden) if combined != hidden else None
+        self.combine = nn.Linear(combined, hidden) if combined != hidden and not self.gnmt else None
         self.output = nn.Linear(hidden, vocab_size)
         if cfg.tie_embeddings:
             self.output.weight = self.embed.weight
@@ -110,6 +120,8 @@ class Decoder(nn.Module):
     def forward(self, tgt_in: torch.Tensor, memory: Memory, state: DecoderState) -> torch.Tensor:
         """tgt_in [B, T] -> attentional vectors [B, T, H] (project with `self.output` to get logits)."""
         embedded = self.dropout(self.embed(tgt_in))  # [B, T, E]
+        if self.gnmt:
+            return self._gnmt(embedded, memory, state)[0]
         if self.stepwise:
             outputs = []
             for t in range(tgt_in.size(1)):
@@ -133,6 +145,9 @@ class Decoder(nn.Module):
 
     def _step(self, embedded: torch.Tensor, state: DecoderState,
               memory: Memory) -> Tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
+        if self.gnmt:
+            out, state, weights = self._gnmt(embedded.unsqueeze(1), memory, state)
+            return out.squeeze(1), state, weights.squeeze(1)
         parts = [embedded]
         if self.cfg.input_feeding:
             parts.append(state.feed)
@@ -152,6 +167,26 @@ class Decoder(nn.Module):
             out, weights = self._combine(rnn_out, memory, 1, with_weights=True)
             out, weights = out.squeeze(1), None if weights is None else weights.squeeze(1)
         return out, DecoderState(h, c, out if self.cfg.input_feeding else None), weights
+
+    def _gnmt(self, embedded: torch.Tensor, memory: Memory,
+              state: DecoderState) -> Tuple[torch.Tensor, DecoderState, torch.Tensor]:
+        """The gnmt layers over embedded [B, T, E] (T = 1 for a step) -> outputs [B, T, H], the final state,
+        attention weights [B, T, S]."""
+        def start(i: int):
+            return state.h[i:i + 1] if state.c is None else (state.h[i:i + 1], state.c[i:i + 1])
+
+        x, first = self.layers[0](embedded, start(0))
+        attended, weights = self.attention(x, memory.keys, memory.states, memory.mask)
+        finals = [first]
+        for i, layer in enumerate(self.layers[1:], start=1):
+            y, final = layer(torch.cat([self.dropout(x), attended], dim=-1), start(i))
+            x = y + x if i >= 2 else y  # residual connections from the third layer on
+            finals.append(final)
+        if state.c is None:
+            next_state = DecoderState(torch.cat(finals), None, None)
+        else:
+            next_state = DecoderState(torch.cat([f[0] for f in finals]), torch.cat([f[1] for f in finals]), None)
+        return self.dropout(x), next_state, weights
 
     def _recur(self, inputs: torch.Tensor, state: DecoderState):
         """One RNN step: inputs [B, In] -> output [B, 1, H], h and c [L, B, H].

@@ -15,13 +15,14 @@ from seq2seq.runs.trained import load_trained
 from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer
 
-from conftest import ROOT, TINY_TOY, train_config
+from conftest import ROOT, TINY_GNMT, TINY_TOY, train_config
 
 DATA = Path(os.environ.get("SEQ2SEQ_DATA", ROOT.parent / "shared" / "data"))
 
 
-def test_a_shared_encoder_is_one_module_trained_by_every_task(tmp_path):
-    cfg = train_config([*TINY_TOY, "experiment=toy_shared_encoder", "trainer.max_steps=1"])
+@pytest.mark.parametrize("model", [[], TINY_GNMT], ids=["reference", "gnmt"])
+def test_a_shared_encoder_is_one_module_trained_by_every_task(tmp_path, model):
+    cfg = train_config([*TINY_TOY, "experiment=toy_shared_encoder", *model, "trainer.max_steps=1"])
     trainer = Trainer(cfg, tmp_path)
     model = trainer.model
     assert list(model.encoders) == ["in"] and sorted(model.decoders) == ["copy", "reverse"]

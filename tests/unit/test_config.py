@@ -8,7 +8,13 @@ import pytest
 from omegaconf import OmegaConf
 
 from seq2seq.cli.common import describe_composition_error
-from seq2seq.config import DecoderConfig, EvaluateConfig, TrainConfig, TranslateConfig, to_typed
+from seq2seq.config import (
+    DecoderConfig,
+    EvaluateConfig,
+    TrainConfig,
+    TranslateConfig,
+    to_typed,
+)
 from seq2seq.errors import ConfigError
 
 from conftest import ROOT, compose_config, train_config
@@ -111,3 +117,16 @@ def test_slurm_launcher_preset_composes():
     cfg = compose_config("train", ["hydra/launcher=slurm"], return_hydra_config=True)
     assert cfg.hydra.launcher._target_.endswith("SlurmLauncher")
     assert cfg.hydra.launcher.gpus_per_node == 1
+
+
+@pytest.mark.parametrize("overrides, key", [
+    (["model=gnmt", "model.encoder.bidirectional=false"], "model.encoder.layout"),
+    (["model=gnmt", "model.encoder.layers=1"], "model.encoder.layout"),
+    (["model=gnmt", "model.decoder.attention=none"], "model.decoder.layout"),
+    (["model=gnmt", "model.decoder.input_feeding=true"], "model.decoder.layout"),
+])
+def test_the_gnmt_layout_refuses_what_it_cannot_be_with_the_key_named(overrides, key):
+    with pytest.raises(ConfigError) as info:
+        train_config(overrides)
+    assert str(info.value).startswith(f"{key}:")
+

@@ -9,7 +9,7 @@ from seq2seq.data.batching import collate, pad
 from seq2seq.model.encoder import reverse_padded
 from seq2seq.text import PAD
 
-from helpers import tiny_model
+from helpers import GNMT, tiny_model
 
 ATTENTIONS = ["luong_general", "luong_dot", "bahdanau"]
 
@@ -32,9 +32,10 @@ def test_attention_gives_zero_weight_to_padding(attention):
         assert torch.isclose(weights[row, :length].sum(), torch.tensor(1.0))
 
 
-@pytest.mark.parametrize("attention", ["none", *ATTENTIONS])
+@pytest.mark.parametrize("attention", ["none", *ATTENTIONS, "gnmt"])
 def test_extra_padding_does_not_change_the_output(attention):
-    model = tiny_model(attention=attention, feed_context=attention == "none")
+    model = tiny_model(**GNMT) if attention == "gnmt" else tiny_model(attention=attention,
+                                                                       feed_context=attention == "none")
     short = pad([[4, 5, 6]])
     padded = torch.cat([short, torch.full((1, 4), PAD)], dim=1)
     lengths = torch.tensor([3])
@@ -59,6 +60,8 @@ def test_reverse_padded_keeps_padding_in_place():
     {"attention": "bahdanau"},
     {"attention": "luong_dot", "cell": "gru"},
     {"attention": "none", "cell": "rnn", "layers": 2, "feed_context": True},
+    GNMT,
+    {**GNMT, "attention": "bahdanau", "cell": "gru", "encoder": {**GNMT["encoder"], "cell": "gru"}},
 ])
 def test_teacher_forcing_equals_step_by_step_decoding(decoder):
     """The fused (or step-wise) teacher-forced decoder gives the same scores as feeding one token at a time."""

@@ -11,7 +11,11 @@ from seq2seq.data.batching import pad
 from seq2seq.decoding.search import beam_search, greedy_or_sample, length_penalty, max_lengths
 from seq2seq.text import BOS, EOS, PAD
 
-from helpers import tiny_model
+from helpers import GNMT, tiny_model
+
+# model kwargs by name: the decoder flows (context only, Luong, Bahdanau) and the deep gnmt layout
+MODELS = {"none": {"attention": "none", "feed_context": True}, "luong_general": {"attention": "luong_general"},
+          "bahdanau": {"attention": "bahdanau"}, "gnmt": GNMT, "gnmt_bahdanau": {**GNMT, "attention": "bahdanau"}}
 
 SOURCES = [[4, 5, 6, 5], [6, 4], [5, 5, 6, 4, 4, 6], [4], [6, 6, 5]]
 
@@ -38,9 +42,9 @@ def _score(model, src, length, tokens, max_len):
     return total
 
 
-@pytest.mark.parametrize("attention", ["none", "luong_general", "bahdanau"])
-def test_beam_of_one_equals_greedy(attention):
-    model = tiny_model(attention=attention, feed_context=attention == "none")
+@pytest.mark.parametrize("kind", ["none", "luong_general", "bahdanau", "gnmt"])
+def test_beam_of_one_equals_greedy(kind):
+    model = tiny_model(**MODELS[kind])
     src, lengths = _batch(SOURCES)
     limit = torch.full((len(SOURCES),), 8)
     greedy = greedy_or_sample(model, "t", src, lengths, limit)
@@ -51,10 +55,10 @@ def test_beam_of_one_equals_greedy(attention):
 
 
 @pytest.mark.parametrize("alpha", [0.0, 1.0])
-@pytest.mark.parametrize("attention", ["none", "luong_general"])
-def test_large_beam_finds_the_exhaustive_search_optimum(alpha, attention):
+@pytest.mark.parametrize("kind", ["none", "luong_general", "gnmt"])
+def test_large_beam_finds_the_exhaustive_search_optimum(alpha, kind):
     vocab, max_len = 7, 4
-    model = tiny_model(vocab=vocab, seed=3, attention=attention, feed_context=attention == "none")
+    model = tiny_model(vocab=vocab, seed=3, **MODELS[kind])
     symbols = [t for t in range(vocab) if t not in (PAD, BOS, EOS)]
     mismatched_greedy = 0
     for source in SOURCES:
@@ -103,9 +107,9 @@ def test_usual_stopping_rule_is_the_exact_search_cut_short(alpha):
         assert rows[False] < rows[True]
 
 
-@pytest.mark.parametrize("attention", ["luong_general", "bahdanau"])
-def test_batched_beam_equals_one_sentence_at_a_time(attention):
-    model = tiny_model(attention=attention, input_feeding=attention != "bahdanau")
+@pytest.mark.parametrize("kind", ["luong_general", "bahdanau", "gnmt_bahdanau"])
+def test_batched_beam_equals_one_sentence_at_a_time(kind):
+    model = tiny_model(**MODELS[kind], **({"input_feeding": True} if kind == "luong_general" else {}))
     src, lengths = _batch(SOURCES)
     limit = torch.tensor([9, 7, 12, 5, 8])
     batched = beam_search(model, "t", src, lengths, limit, beam=4, alpha=1.0, n_best=3)
@@ -158,10 +162,11 @@ def test_long_sources_are_not_cut_short():
     assert len(greedy.tokens) == len(beam.tokens) == 609
 
 
-def test_int8_quantized_model_translates_close_to_float():
+@pytest.mark.parametrize("kind", ["luong_general", "gnmt"])
+def test_int8_quantized_model_translates_close_to_float(kind):
     from seq2seq.runs.trained import quantized
 
-    model = tiny_model(attention="luong_general", input_feeding=True)
+    model = tiny_model(**MODELS[kind], **({"input_feeding": True} if kind == "luong_general" else {}))
     src, lengths = _batch(SOURCES)
     limit = torch.full((len(SOURCES),), 8)
     exact = greedy_or_sample(model, "t", src, lengths, limit)
