@@ -21,6 +21,7 @@ from seq2seq.config.schema import (
     IntervalUnit,
     Layout,
     ModelConfig,
+    ModuleRef,
     Precision,
     Schedule,
     SentencePieceConfig,
@@ -36,7 +37,7 @@ from seq2seq.errors import ConfigError
 
 __all__ = [
     "AttentionType", "AverageConfig", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig",
-    "EncoderConfig", "EvaluateConfig", "InitConfig", "IntervalUnit", "Layout", "ModelConfig",
+    "EncoderConfig", "EvaluateConfig", "InitConfig", "IntervalUnit", "Layout", "ModelConfig", "ModuleRef",
     "Precision", "Schedule",
     "ScoreConfig", "SentencePieceConfig", "ServeConfig", "SpmType", "Strategy", "TaskConfig", "TaskSampling",
     "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig", "CONF_DIR", "compose",

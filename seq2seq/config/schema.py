@@ -249,6 +249,28 @@ class TaskConfig:
                   else f"the task's own {key} names the files' language; set tasks[{self.name}].{key}")
 
 
+@dataclass(frozen=True)
+class ModuleRef:
+    """A module of the model as a config names it: encoder:NAME, decoder:NAME, embeddings:encoder|decoder:NAME."""
+
+    side: str  # encoder | decoder
+    name: str
+    embeddings: bool = False  # the module's embedding table only
+
+    @staticmethod
+    def parse(text: str, key: str, embeddings: bool = True) -> ModuleRef:
+        """The one reader of that syntax; a clear error naming `key` for anything else."""
+        kind = text.split(":")
+        forms = "encoder:NAME, decoder:NAME" + (" or embeddings:encoder|decoder:NAME" if embeddings else "")
+        check(len(kind) in (2, 3) and all(kind) and kind[-2] in ("encoder", "decoder")
+              and (len(kind) == 2 or (embeddings and kind[0] == "embeddings")), key,
+              f"must be {forms}, got {text!r}")
+        return ModuleRef(kind[-2], kind[-1], len(kind) == 3)
+
+    def __str__(self) -> str:
+        return ("embeddings:" if self.embeddings else "") + f"{self.side}:{self.name}"
+
+
 @dataclass
 class InitConfig:
     """Start a module from another run: `module` is encoder:NAME, decoder:NAME or embeddings:encoder:NAME
@@ -260,10 +282,11 @@ class InitConfig:
     freeze: bool = False
 
     def __post_init__(self) -> None:
-        kind = self.module.split(":")
-        check(kind[0] in ("encoder", "decoder", "embeddings") and len(kind) == (3 if kind[0] == "embeddings" else 2)
-              and (kind[0] != "embeddings" or kind[1] in ("encoder", "decoder")), "trainer.init.module",
-              f"must be encoder:NAME, decoder:NAME or embeddings:encoder|decoder:NAME, got {self.module!r}")
+        _ = self.target  # the module's name is checked now, before any work
+
+    @property
+    def target(self) -> ModuleRef:
+        return ModuleRef.parse(self.module, "trainer.init.module")
 
 
 @dataclass
@@ -275,8 +298,11 @@ class WordVectorsConfig:
     freeze: bool = False
 
     def __post_init__(self) -> None:
-        check(self.module.split(":")[0] in ("encoder", "decoder") and self.module.count(":") == 1,
-              "trainer.word_vectors.module", f"must be encoder:NAME or decoder:NAME, got {self.module!r}")
+        _ = self.target  # the module's name is checked now, before any work
+
+    @property
+    def target(self) -> ModuleRef:
+        return ModuleRef.parse(self.module, "trainer.word_vectors.module", embeddings=False)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Dict, Sequence, Tuple
 import torch
 from torch import nn
 
-from seq2seq.config import InitConfig, TaskConfig, WordVectorsConfig
+from seq2seq.config import InitConfig, ModuleRef, TaskConfig, WordVectorsConfig
 from seq2seq.data.files import iter_lines
 from seq2seq.errors import CheckpointError, ConfigError, DataError
 from seq2seq.model import Seq2Seq
@@ -30,16 +30,13 @@ def _language(tasks: Sequence[TaskConfig], side: str, name: str) -> str:
     raise KeyError(name)
 
 
-def resolve(model: Seq2Seq, spec: str, key: str) -> Tuple[nn.Module, str, str, str]:
-    """'encoder:en' / 'decoder:de' / 'embeddings:encoder:en' -> (module, state-dict suffix, side, name)."""
-    parts = spec.split(":")
-    embeddings = parts[0] == "embeddings"
-    side, name = parts[-2], parts[-1]
-    modules = model.encoders if side == "encoder" else model.decoders
-    if name not in modules:
-        raise ConfigError(f"{key}: this model has no {side} {name!r}; it has {sorted(modules)}")
-    module = modules[name]
-    return (module.embed, "embed.", side, name) if embeddings else (module, "", side, name)
+def resolve(model: Seq2Seq, ref: ModuleRef, key: str) -> Tuple[nn.Module, str]:
+    """The module a config names, and its state-dict suffix within its encoder or decoder."""
+    modules = model.encoders if ref.side == "encoder" else model.decoders
+    if ref.name not in modules:
+        raise ConfigError(f"{key}: this model has no {ref.side} {ref.name!r}; it has {sorted(modules)}")
+    module = modules[ref.name]
+    return (module.embed, "embed.") if ref.embeddings else (module, "")
 
 
 def copy_vocabularies(source: Path, run_dir: Path) -> Path:
@@ -56,7 +53,9 @@ def copy_vocabularies(source: Path, run_dir: Path) -> Path:
 
 def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskConfig],
                          vocabs: Dict[str, Vocab]) -> None:
-    module, suffix, side, name = resolve(model, init.module, "trainer.init.module")
+    ref = init.target
+    module, suffix = resolve(model, ref, "trainer.init.module")
+    side, name = ref.side, ref.name
     info = read_checkpoint(Path(init.checkpoint))
     folder = info.folder
     source = init.source or name
@@ -100,7 +99,8 @@ def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskC
 def load_word_vectors(model: Seq2Seq, spec: WordVectorsConfig, tasks: Sequence[TaskConfig],
                       vocabs: Dict[str, Vocab]) -> int:
     """Copy vectors of the words that are pieces of the vocabulary (with or without the leading '▁')."""
-    module, _, side, name = resolve(model, spec.module, "trainer.word_vectors.module")
+    module, _ = resolve(model, spec.target, "trainer.word_vectors.module")
+    side, name = spec.target.side, spec.target.name
     embedding: nn.Embedding = module.embed
     vocab = vocabs[_language(tasks, side, name)]
     wanted: Dict[str, list] = {}
@@ -129,5 +129,5 @@ def freeze(model: Seq2Seq, inits: Sequence[InitConfig], word_vectors: Sequence[W
     for key, specs in (("trainer.init.module", inits), ("trainer.word_vectors.module", word_vectors)):
         for spec in specs:
             if spec.freeze:
-                for param in resolve(model, spec.module, key)[0].parameters():
+                for param in resolve(model, spec.target, key)[0].parameters():
                     param.requires_grad_(False)

@@ -11,8 +11,10 @@ from seq2seq.cli.common import describe_composition_error
 from seq2seq.config import (
     DecoderConfig,
     EvaluateConfig,
+    InitConfig,
     TrainConfig,
     TranslateConfig,
+    WordVectorsConfig,
     to_typed,
 )
 from seq2seq.errors import ConfigError
@@ -130,3 +132,11 @@ def test_the_gnmt_layout_refuses_what_it_cannot_be_with_the_key_named(overrides,
         train_config(overrides)
     assert str(info.value).startswith(f"{key}:")
 
+
+@pytest.mark.parametrize("text", ["decoder:", "embeddings:x:en", "en", "a:b:c:d", "encoder:en:extra"])
+def test_a_module_name_is_read_by_one_parser_with_one_message(text):
+    with pytest.raises(ConfigError, match=r"^trainer\.init\.module: must be encoder:NAME, decoder:NAME or "):
+        train_config([f"trainer.init=[{{module: '{text}', checkpoint: run}}]"])
+    assert str(InitConfig(module="embeddings:decoder:de", checkpoint="run").target) == "embeddings:decoder:de"
+    with pytest.raises(ConfigError, match=r"^trainer\.word_vectors\.module: must be encoder:NAME, decoder:NAME, got"):
+        WordVectorsConfig(module="embeddings:encoder:en", path="vectors.txt")
