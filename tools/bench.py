@@ -7,6 +7,16 @@ beam 5 (sentences/s) with the trained --checkpoint run if given, else with the b
 it also runs ../shared/peers (JoeyNMT, OpenNMT-py) in the same invocation and prints the ratios.
 
     SEQ2SEQ_DATA=../shared/data python tools/bench.py --steps 30 --json bench.json
+
+With --table, the device benchmark instead (made for a GPU: --device cuda): on a synthetic WMT-length corpus
+(tools/scale_corpus.py), training tokens/s (source + target, and target alone; padding excluded) of the reference
+model at 2,048 and 8,192-token batches and of the deep model (model=gnmt) at the largest batch that fits, for each
+precision, timed over --steps steps after --warmup; greedy and beam-5 sentences/s in-process at batch 128 on
+test_2016_flickr with the trained runs given (--checkpoint: the reference model, --deep-checkpoint: the deep one).
+One row per (model, batch, precision) in the table JSON:
+
+    SEQ2SEQ_DATA=../shared/data python tools/bench.py --device cuda --table docs/results/gpu_bench.json \
+        --checkpoint runs/time_to_bleu_gpu/multi30k_gpu
 """
 
 from __future__ import annotations
@@ -21,17 +31,31 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import List
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from seq2seq.config import DecodingConfig, Strategy, TrainConfig, compose, task_data, to_typed
+from seq2seq.atomic import write_atomic
+from seq2seq.config import (
+    DataConfig,
+    DecodingConfig,
+    Layout,
+    Precision,
+    Strategy,
+    TaskConfig,
+    TrainConfig,
+    compose,
+    task_data,
+    to_typed,
+)
 from seq2seq.evaluation.split import translate_split
 from seq2seq.runs.device import describe
 from seq2seq.runs.trained import load_trained, quantized
 from seq2seq.training.trainer import Trainer
 
 from peers import PEERS, ensure_peers, peer_env
+from scale_corpus import write_corpus
 from trainings import whole_process_rate
 
 
@@ -57,18 +81,33 @@ def encoder_flops_per_source_token(cfg: TrainConfig) -> float:
     """Forward FLOPs of the encoder RNN per source token (the flop counter does not see fused RNN kernels)."""
     enc = cfg.model.encoder
     gates = {"lstm": 4, "gru": 3, "rnn": 1}[enc.cell.value]
-    directions = 2 if enc.bidirectional else 1
+    gnmt = enc.layout == Layout.gnmt  # bidirectional first layer only
     flops, size = 0.0, enc.embedding_dim
-    for _ in range(enc.layers):
+    for layer in range(enc.layers):
+        directions = 2 if enc.bidirectional and (layer == 0 or not gnmt) else 1
         flops += directions * 2 * gates * enc.hidden_size * (size + enc.hidden_size)
         size = enc.hidden_size * directions
     return flops
 
 
-def bench_training(cfg: TrainConfig, run_dir: Path, steps: int) -> dict:
+def count_sources(trainer: Trainer, task: str) -> List[int]:
+    """The source tokens (padding excluded) of every batch the task's iterator hands out from now on."""
+    iterator, counts = trainer.iterators[task], []
+    take = iterator.next_share
+
+    def next_share():
+        batch, tokens = take()
+        counts.append(int(batch.src_lengths.sum()))
+        return batch, tokens
+
+    iterator.next_share = next_share
+    return counts
+
+
+def bench_training(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int = 3) -> dict:
     trainer = Trainer(cfg, run_dir)
     task = cfg.tasks[0].name
-    for _ in range(3):  # warm-up: allocator, first-call overheads
+    for _ in range(warmup):  # warm-up: allocator, cuDNN plans, first-call overheads
         trainer.train_step(task)
     # FLOPs of one counted step (matrix products seen by the counter + the encoder RNN, x3 for the backward)
     batch = next(trainer.iterators[task])
@@ -80,31 +119,105 @@ def bench_training(cfg: TrainConfig, run_dir: Path, steps: int) -> dict:
     src_tokens = int(batch.src_lengths.sum())
     step_flops = counter.get_total_flops() + 3 * encoder_flops_per_source_token(cfg) * src_tokens
     flops_per_tgt_token = step_flops / batch.n_tgt_tokens
+    sources = count_sources(trainer, task)
     tokens, spent, rates = 0, 0.0, []
     for _ in range(steps):
         start = time.perf_counter()
-        _, n = trainer.train_step(task)
+        _, n = trainer.train_step(task)  # ends in .item(): the device has finished the step
         elapsed = time.perf_counter() - start
         tokens, spent = tokens + n, spent + elapsed
         rates.append(n / elapsed)
     return {"trainer": trainer, "train_tgt_tokens_per_s": tokens / spent,
+            "train_tokens_per_s": (tokens + sum(sources)) / spent,
             "train_tgt_tokens_per_s_median_step": statistics.median(rates),
             "model_gflops_per_tgt_token": flops_per_tgt_token / 1e9,
             "train_gflops_per_s": flops_per_tgt_token * tokens / spent / 1e9, "train_steps": steps}
 
 
-def bench_translation(model, vocabs, cfg: TrainConfig, run_dir: Path, device: torch.device,
-                      label_prefix: str = "") -> dict:
+def bench_translation(model, vocabs, task: TaskConfig, data: DataConfig, run_dir: Path, device: torch.device,
+                      label_prefix: str = "", precision: Precision = Precision.fp32) -> dict:
     """Decoding speed (in-process: encode, search, detokenise) and BLEU, greedy and beam 5, on the test set."""
-    task = cfg.tasks[0]
-    data = task_data(cfg.data, task)
     out = {}
     for label, decoding in (("greedy", DecodingConfig(strategy=Strategy.greedy)),
                             ("beam5", DecodingConfig(strategy=Strategy.beam, beam_size=5))):
-        result = translate_split(model, vocabs, task, data, data.test, decoding, device, run_dir)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == Precision.bf16):
+            result = translate_split(model, vocabs, task, data, data.test, decoding, device, run_dir)
         out[f"{label_prefix}{label}_sentences_per_s"] = result.sentences_per_second
         out[f"{label_prefix}{label}_bleu"] = result.scores["bleu"]
     return out
+
+
+def trained_translation(path: Path, device: torch.device, run_dir: Path, precision: Precision) -> dict:
+    """bench_translation of a trained run on its own first task's test split."""
+    trained = load_trained(path, device)
+    task = trained.tasks[0]
+    data = task_data(trained.info.data, task)
+    data.root = str(Path(trained.info.data.root).resolve())
+    return bench_translation(trained.model, trained.vocabs, task, data, run_dir, device, precision=precision)
+
+
+def device_table(args: argparse.Namespace) -> dict:
+    """The --table benchmark: a row per (model, batch tokens, precision); see the module's docstring."""
+    corpus = args.corpus or write_corpus(Path(os.environ.get("SEQ2SEQ_DATA", "../shared/data")).resolve(),
+                                         Path.home() / "seq2seq-scale" / f"table_{args.pairs}", args.pairs)
+    common = ["experiment=multi30k_reference", "data=files", f"data.root={Path(corpus).resolve()}",
+              "data.train=train", "data.valid=val", "data.test=test", "data.src=en", "data.tgt=de",
+              f"data.spm.vocab_size={args.vocab_size}", "trainer.progress=false", f"trainer.device={args.device}",
+              "trainer.validate_every=100000", *args.override]
+    models = {"reference": (common, args.batches, args.checkpoint),
+              "deep": ([*common, "model=gnmt", *args.deep_override], [args.deep_batch], args.deep_checkpoint)}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (overrides, batches, checkpoint) in models.items():
+            for precision in args.precisions:
+                translation = {}
+                for batch_tokens in batches:
+                    cfg = to_typed(compose("train", [*overrides, f"trainer.precision={precision}",
+                                                     f"trainer.batch_tokens={batch_tokens or args.batches[-1]}"]),
+                                   TrainConfig)
+                    if not batch_tokens:  # the largest that fits, doubling from the reference's largest
+                        cfg.trainer.batch_tokens = largest_batch(cfg, Path(tmp) / "probe", args.batches[-1])
+                    train = bench_training(cfg, Path(tmp) / f"{name}_{precision}_{batch_tokens}", args.steps,
+                                           args.warmup)
+                    trainer = train.pop("trainer")
+                    if checkpoint and not translation:
+                        translation = trained_translation(checkpoint, trainer.device, Path(tmp), cfg.trainer.precision)
+                    rows.append({"tool": "seq2seq", "model": name, "batch_tokens": cfg.trainer.batch_tokens,
+                                 "precision": precision, "device": describe(trainer.device),
+                                 "parameters": sum(p.numel() for p in trainer.model.parameters()),
+                                 "train_tokens_per_second": round(train["train_tokens_per_s"]),
+                                 "train_tgt_tokens_per_second": round(train["train_tgt_tokens_per_s"]),
+                                 "beam5_sentences_per_second": translation.get("beam5_sentences_per_s"),
+                                 "greedy_sentences_per_second": translation.get("greedy_sentences_per_s"),
+                                 "translation_model": str(checkpoint) if checkpoint else None})
+                    print(json.dumps(rows[-1]), flush=True)
+                    del trainer
+                    if torch.cuda.is_available():
+                        torch.cuda.empty_cache()
+    device = torch.device("cuda" if args.device.startswith("cuda") else "cpu")
+    return {"device": torch.cuda.get_device_name() if device.type == "cuda" else describe(device),
+            "torch": torch.__version__,
+            "cudnn": torch.backends.cudnn.version() if device.type == "cuda" else None,
+            "corpus": f"{corpus} (tools/scale_corpus.py, {args.pairs:,} pairs)" if not args.corpus else str(corpus),
+            "steps": args.steps, "warmup": args.warmup, "rows": rows}
+
+
+def largest_batch(cfg: TrainConfig, run_dir: Path, start: int, limit: int = 1 << 20) -> int:
+    """The largest batch (tokens, doubling from `start`) whose training steps fit in the GPU's memory; `start`
+    off a GPU, where memory is not what bounds the batch."""
+    if not cfg.trainer.device.startswith("cuda"):
+        return start
+    fits, size = start, start
+    while size <= limit:
+        cfg.trainer.batch_tokens = size
+        try:
+            bench_training(cfg, run_dir / str(size), steps=1, warmup=2)
+        except torch.cuda.OutOfMemoryError:
+            break
+        finally:
+            torch.cuda.empty_cache()
+        fits, size = size, size * 2
+    return fits
 
 
 def run_peers(seconds: int) -> dict:
@@ -138,11 +251,31 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true", help="also run ../shared/peers in this invocation")
     parser.add_argument("--peer-seconds", type=int, default=120, help="training seconds per peer")
     parser.add_argument("--override", nargs="*", default=[], help="extra Hydra overrides for the model")
+    table = parser.add_argument_group("the device table (--table)")
+    table.add_argument("--table", type=Path, help="run the device benchmark and write its rows to this JSON")
+    table.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    table.add_argument("--corpus", type=Path, help="a folder from tools/scale_corpus.py (default: made with --pairs)")
+    table.add_argument("--pairs", type=int, default=200_000)
+    table.add_argument("--vocab-size", type=int, default=32_000, help="joint SentencePiece pieces")
+    table.add_argument("--batches", type=int, nargs="+", default=[2048, 8192], help="the reference model's batches")
+    table.add_argument("--deep-batch", type=int, default=0, help="the deep model's batch (0: the largest that fits)")
+    table.add_argument("--precisions", nargs="+", choices=[p.value for p in Precision], default=["fp32", "bf16"])
+    table.add_argument("--warmup", type=int, default=10)
+    table.add_argument("--deep-override", nargs="*", default=[], help="extra overrides of the deep rows")
+    table.add_argument("--deep-checkpoint", type=Path, help="a trained deep run for the deep rows' translation")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.table:
+        out = device_table(args)
+        args.table.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(args.table, json.dumps(out, indent=2) + "\n")
+        print(f"wrote {args.table}")
+        return
     cfg = to_typed(compose("train", ["experiment=multi30k_reference", "trainer.progress=false", *args.override]),
                    TrainConfig)
     cfg.data.root = os.path.abspath(cfg.data.root)
+    task = cfg.tasks[0]
+    data = task_data(cfg.data, task)
 
     with tempfile.TemporaryDirectory() as tmp:
         train = bench_training(cfg, Path(tmp), args.steps)
@@ -155,9 +288,9 @@ def main() -> None:
         report["train_flops_fraction_of_matmul"] = report["train_gflops_per_s"] / report["matmul_gflops_per_s"]
         if args.checkpoint:
             trained = load_trained(args.checkpoint, device)
-            report.update(bench_translation(trained.model, trained.vocabs, cfg, Path(tmp), device))
+            report.update(bench_translation(trained.model, trained.vocabs, task, data, Path(tmp), device))
             if device.type == "cpu":  # dynamic int8 quantisation is a CPU path
-                report.update(bench_translation(quantized(trained.model), trained.vocabs, cfg, Path(tmp),
+                report.update(bench_translation(quantized(trained.model), trained.vocabs, task, data, Path(tmp),
                                                 torch.device("cpu"), "int8_"))
             source = Path(cfg.data.root) / cfg.data.dir / f"{cfg.data.test}.{cfg.data.src}.gz"
             for label, decoding in (("greedy", "greedy"), ("beam5", "beam")):
@@ -165,7 +298,7 @@ def main() -> None:
                 report[f"{label}_sentences_per_s_whole_process"] = rate
             report["translation_model"] = str(args.checkpoint)
         else:
-            report.update(bench_translation(trainer.model.eval(), trainer.vocabs, cfg, Path(tmp), device))
+            report.update(bench_translation(trainer.model.eval(), trainer.vocabs, task, data, Path(tmp), device))
             report["translation_model"] = f"untrained ({args.steps} benchmark steps)"
     report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.peers:
