@@ -6,34 +6,31 @@ so starting the same command on the same run folder continues exactly where the 
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import signal
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Tuple
 
 import torch
 from tqdm import tqdm
 
-from seq2seq.config import DecodingConfig, IntervalUnit, Precision, Strategy, TaskSampling, TrainConfig, config_dict
-from seq2seq.data.batching import EpochIterator, TaskSampler, corpus_batch, seeded, token_batches
-from seq2seq.data.corpus import TaskData, load_task_data
+from seq2seq.config import DecodingConfig, IntervalUnit, Precision, Strategy, TrainConfig, config_dict
+from seq2seq.data.batching import corpus_batch, seeded, token_batches
+from seq2seq.data.corpus import TaskData
 from seq2seq.data.files import clean_line
 from seq2seq.data.prepared import PairCorpus
 from seq2seq.decoding import Translator
-from seq2seq.errors import CheckpointError, ConfigError, UserError
+from seq2seq.errors import CheckpointError, UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
-from seq2seq.model import Seq2Seq
-from seq2seq.runs.backtranslation import back_translate, check_back_translations
-from seq2seq.runs.checkpoint import Checkpoints, load_weights, read_state
-from seq2seq.runs.device import describe, pick_device
+from seq2seq.runs.checkpoint import Checkpoints, read_state
+from seq2seq.runs.device import describe
 from seq2seq.text import Vocab
-from seq2seq.training import distributed, transfer
+from seq2seq.training import distributed
 from seq2seq.training.metrics import MetricsLog
-from seq2seq.training.schedule import LearningRate
+from seq2seq.training.parts import TrainingParts, make_parts
 
 log = logging.getLogger(__name__)
 
@@ -43,45 +40,18 @@ class TrainingStopped(UserError):
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, run_dir: Path):
+    def __init__(self, cfg: TrainConfig, run_dir: Path, parts: TrainingParts | None = None):
+        """`parts` default to make_parts(cfg, run_dir): everything a run is made of (seq2seq.training.parts)."""
         self.cfg, self.run_dir = cfg, run_dir
-        device = pick_device(cfg.trainer.device, cfg.trainer.threads)
-        self.rank, self.world, self.device = distributed.init(device)
-        if self.rank > 0:  # one rank speaks and writes
-            logging.getLogger("seq2seq").setLevel(logging.WARNING)
-        if cfg.trainer.precision == Precision.bf16 and self.device.type != "cuda":
-            raise ConfigError("trainer.precision: bf16 autocast is for CUDA GPUs (the CPU LSTM kernels have no bf16 "
-                              "path); use trainer.precision=fp32 on the CPU")
-        torch.manual_seed(cfg.trainer.seed)
+        parts = parts or make_parts(cfg, run_dir)
+        self.rank, self.world, self.device = parts.placement.rank, parts.placement.world, parts.placement.device
         self.checkpoints = Checkpoints(RunFolder(run_dir).checkpoints, cfg.trainer.keep_checkpoints)
-        fresh = self.checkpoints.latest() is None  # a resumed run takes every weight from its own checkpoint
-        source = None
-        if cfg.trainer.finetune_from and fresh:
-            source = transfer.copy_vocabularies(Path(cfg.trainer.finetune_from), run_dir)
-        check_back_translations(cfg.data, cfg.tasks)
-        self.data, self.vocabs = load_task_data(cfg.data, cfg.tasks, run_dir, cfg.trainer.seed,
-                                                functools.partial(back_translate, device=self.device))
-        self.model: Seq2Seq = Seq2Seq(cfg.model, cfg.tasks, {k: len(v) for k, v in self.vocabs.items()})
-        self.model.to(self.device)
-        if source is not None:
-            load_weights(self.model, source)
-            log.info("fine-tuning %s on the main task %s", source, cfg.main_task)
-        if fresh:
-            for init in cfg.trainer.init:
-                transfer.init_from_checkpoint(self.model, init, cfg.tasks, self.vocabs)
-            for vectors in cfg.trainer.word_vectors:
-                transfer.load_word_vectors(self.model, vectors, cfg.tasks, self.vocabs)
-        transfer.freeze(self.model, cfg.trainer.init, cfg.trainer.word_vectors)
+        self.data, self.vocabs, self.model = parts.data, parts.vocabs, parts.model
         # what computes the training loss: the model, or its DistributedDataParallel wrapper
         self.loss_module = distributed.wrap(self.model, self.device) if self.world > 1 else self.model
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.trainer.lr)
-        self.schedule = LearningRate(cfg.trainer, self.optimizer)
-        self.iterators = {
-            name: EpochIterator(d.train, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i,
-                                pool=cfg.trainer.length_pool, rank=self.rank, world=self.world)
-            for i, (name, d) in enumerate(self.data.items())}
+        self.optimizer, self.schedule = parts.optimizer, parts.schedule
+        self.iterators, self.sampler = parts.iterators, parts.sampler
         self.main = cfg.main_task
-        self.sampler = TaskSampler(list(self.data), task_weights(cfg, self.data), cfg.trainer.seed)
         if len(self.data) > 1:
             log.info("task sampling (%s): %s", "fine-tuning: the main task alone" if cfg.trainer.finetune_from
                      else cfg.trainer.task_sampling.value,
@@ -373,13 +343,3 @@ class Trainer:
         hyps = translator.translate_lines(data.valid_src)
         bleu = corpus_scores(hyps, data.valid_ref)["bleu"]
         return {"loss": loss, "ppl": math.exp(min(loss, 50)), "bleu": float(bleu)}
-
-
-def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> List[float]:
-    """How often each task trains, in the order of `data`: its mixing ratio, or its training pairs ** (1 / T)."""
-    t = cfg.trainer
-    if t.finetune_from:  # the other tasks stay in the model (and are validated) but are not trained
-        return [float(name == cfg.main_task) for name in data]
-    if t.task_sampling == TaskSampling.temperature:
-        return [len(d.train) ** (1.0 / t.sampling_temperature) for d in data.values()]
-    return [d.task.mixing_ratio for d in data.values()]

@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 
 from seq2seq.errors import CheckpointError, ConfigError
 from seq2seq.runs.trained import load_trained
+from seq2seq.training import parts
 from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer, TrainingStopped
 
@@ -93,6 +94,27 @@ def test_a_killed_run_resumes_to_exactly_the_same_weights(tmp_path, model):
                for run in (straight, killed)]
     assert outputs[0].returncode == 0, outputs[0].stderr
     assert outputs[0].stdout == outputs[1].stdout
+
+
+def test_a_trainer_takes_parts_made_alone_and_trains_as_one_that_made_its_own(tmp_path):
+    """The parts of a run can be made one by one (a benchmark builds only what it times); handed to a Trainer,
+    they train exactly as the parts a Trainer makes itself."""
+    cfg = train_config([*TINY_TOY, "trainer.max_steps=3"])
+    own = Trainer(cfg, tmp_path / "own")
+    first = {name: value.clone() for name, value in own.model.state_dict().items()}
+    steps = [own.train_step(own.main) for _ in range(3)]  # dropout draws from the global RNG: one run at a time
+    where = parts.placement(cfg)
+    torch.manual_seed(cfg.trainer.seed)
+    data, vocabs = parts.training_data(cfg, tmp_path / "made", where.device)
+    model = parts.training_model(cfg, vocabs, where.device, fresh=True)
+    for (name, a), b in zip(first.items(), model.state_dict().values()):
+        assert torch.equal(a, b), name  # the same initial weights, made alone
+    optimizer, schedule = parts.optimisation(cfg, model)
+    iterators, sampler = parts.batch_streams(cfg, data, where)
+    given = Trainer(cfg, tmp_path / "made", parts.TrainingParts(where, data, vocabs, model, optimizer, schedule,
+                                                                 iterators, sampler, fresh=True))
+    assert given.model is model and given.optimizer is optimizer
+    assert [given.train_step(own.main) for _ in range(3)] == steps
 
 
 def test_non_finite_loss_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, monkeypatch):
