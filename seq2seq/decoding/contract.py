@@ -1,12 +1,14 @@
-"""What a search needs from a model: encode a batch, the decoder's first state, one decoding step.
+"""What a search needs from a model (encode a batch, the decoder's first state, one decoding step), and what a
+search is to its caller (a batch of sources in, n-best hypotheses out).
 
-`Seq2Seq` satisfies it, and so can anything else that speaks it (an ensemble of models, a quantized copy): greedy,
-sampling and beam search are written against this contract only.
+`Seq2Seq` satisfies the model side, and so can anything else that speaks it (an ensemble of models, a quantized
+copy): greedy, sampling and beam search are written against this contract only, and the Translator calls whichever
+`Search` the decoding options name.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Tuple, TypeVar
+from typing import Any, List, Protocol, Tuple, TypeVar
 
 import torch
 
@@ -33,4 +35,13 @@ class SearchModel(Protocol):
     def step(self, task: str, tokens: torch.Tensor, state: Any,
              memory: Any) -> Tuple[torch.Tensor, Reorderable, torch.Tensor | None]:
         """tokens [N] -> log-probabilities [N, V], the next state, attention weights [N, S] (or None)."""
+        ...
+
+
+class Search(Protocol):
+    def __call__(self, model: SearchModel, task: str, src: torch.Tensor, src_lengths: torch.Tensor,
+                 max_len: torch.Tensor, keep_attention: bool = False) -> List[List[Any]]:
+        """src [B, S] padded source ids, src_lengths [B], max_len [B] output tokens allowed (EOS included) -> the
+        n-best hypotheses (decoding.search.Hypothesis) of each sentence, best first; `keep_attention` asks for
+        each hypothesis's attention weights where the search keeps them."""
         ...

@@ -7,11 +7,12 @@ last step allowed for a sentence (ratio * source length + extra) admits only EOS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List
+from typing import Callable, Dict, List
 
 import torch
 
-from seq2seq.decoding.contract import SearchModel
+from seq2seq.config import DecodingConfig, Strategy
+from seq2seq.decoding.contract import Search, SearchModel
 from seq2seq.text import BOS, EOS, PAD
 
 
@@ -155,3 +156,43 @@ def beam_search(model: SearchModel, task: str, src: torch.Tensor, src_lengths: t
             alive, scores, seqs = alive[index], scores[index], seqs[rows]
             memory, state = memory.reorder(rows), state.reorder(rows)
     return [sorted(hyps, key=lambda h: -h.score)[:n_best] for hyps in finished]
+
+
+@dataclass(frozen=True)
+class Greedy:
+    """Greedy search, or sampling at `temperature` from `generator` (a Search)."""
+
+    temperature: float | None = None
+    generator: torch.Generator | None = None
+
+    def __call__(self, model: SearchModel, task: str, src: torch.Tensor, src_lengths: torch.Tensor,
+                 max_len: torch.Tensor, keep_attention: bool = False) -> List[List[Hypothesis]]:
+        return [[h] for h in greedy_or_sample(model, task, src, src_lengths, max_len, self.temperature,
+                                              self.generator, keep_attention)]
+
+
+@dataclass(frozen=True)
+class Beam:
+    """Beam search (a Search); it keeps no attention weights."""
+
+    beam_size: int = 5
+    alpha: float = 1.0
+    n_best: int = 1
+    exact: bool = False
+
+    def __call__(self, model: SearchModel, task: str, src: torch.Tensor, src_lengths: torch.Tensor,
+                 max_len: torch.Tensor, keep_attention: bool = False) -> List[List[Hypothesis]]:
+        return beam_search(model, task, src, src_lengths, max_len, self.beam_size, self.alpha, self.n_best,
+                           self.exact)
+
+
+# decoding.strategy -> the search it means, made from the decoding options (and the sampling generator)
+STRATEGIES: Dict[Strategy, Callable[[DecodingConfig, torch.Generator], Search]] = {
+    Strategy.greedy: lambda cfg, generator: Greedy(),
+    Strategy.sample: lambda cfg, generator: Greedy(cfg.temperature, generator),
+    Strategy.beam: lambda cfg, generator: Beam(cfg.beam_size, cfg.length_penalty, cfg.n_best, cfg.exact_stop),
+}
+
+
+def make_search(cfg: DecodingConfig, generator: torch.Generator) -> Search:
+    return STRATEGIES[cfg.strategy](cfg, generator)

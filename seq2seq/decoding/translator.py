@@ -7,11 +7,11 @@ from typing import Iterable, Iterator, List, Sequence, TextIO
 
 import torch
 
-from seq2seq.config import DecodingConfig, Strategy
+from seq2seq.config import DecodingConfig
 from seq2seq.data.batching import pad
 from seq2seq.data.files import clean_line
 from seq2seq.decoding.contract import SearchModel
-from seq2seq.decoding.search import Hypothesis, beam_search, greedy_or_sample, max_lengths
+from seq2seq.decoding.search import Hypothesis, make_search, max_lengths
 from seq2seq.text import Vocab
 
 
@@ -25,6 +25,7 @@ class Translator:
         self.cfg, self.device = cfg, device
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(cfg.seed)
+        self.searcher = make_search(cfg, self.generator)  # decoding.strategy's search
         self.written = 0  # input lines whose translations have been written by `stream`
         self.long_limit: int | None = None  # count input lines longer than this many pieces (the training limit)
         self.long_lines, self.longest = 0, 0
@@ -39,13 +40,7 @@ class Translator:
             src = pad([src_ids[i] for i in chunk]).to(self.device)
             lengths = torch.tensor([len(src_ids[i]) for i in chunk], device=self.device)
             limit = max_lengths(lengths, cfg.max_length_ratio, cfg.max_length_extra)
-            if cfg.strategy == Strategy.beam:
-                found = beam_search(self.model, self.task, src, lengths, limit, cfg.beam_size,
-                                    cfg.length_penalty, cfg.n_best, cfg.exact_stop)
-            else:
-                temperature = cfg.temperature if cfg.strategy == Strategy.sample else None
-                found = [[h] for h in greedy_or_sample(self.model, self.task, src, lengths, limit, temperature,
-                                                       self.generator, keep_attention)]
+            found = self.searcher(self.model, self.task, src, lengths, limit, keep_attention)
             for i, hyps in zip(chunk, found):
                 results[i] = hyps
         return results

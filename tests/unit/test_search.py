@@ -176,3 +176,24 @@ def test_int8_quantized_model_translates_close_to_float(kind):
     for a, b in zip(exact, small):
         if a.tokens == b.tokens:
             assert b.score == pytest.approx(a.score, abs=0.1)
+
+
+def test_the_decoding_options_name_a_search_that_the_translator_calls():
+    """decoding.strategy picks a Search through one table (no if/else in the Translator): each one found equals
+    calling its search function with the options it was made from."""
+    from seq2seq.config import DecodingConfig, Strategy
+    from seq2seq.decoding import Beam, Greedy, make_search
+    from seq2seq.decoding.search import STRATEGIES
+
+    model = tiny_model(attention="luong_general")
+    src, lengths = _batch(SOURCES)
+    limit = torch.full((len(SOURCES),), 8)
+    generator = torch.Generator().manual_seed(5)
+    beam = make_search(DecodingConfig(strategy=Strategy.beam, beam_size=3, length_penalty=0.6, n_best=2), generator)
+    assert beam == Beam(3, 0.6, 2, False)
+    assert [[h.tokens for h in hyps] for hyps in beam(model, "t", src, lengths, limit)] == \
+        [[h.tokens for h in hyps] for hyps in beam_search(model, "t", src, lengths, limit, 3, 0.6, 2)]
+    assert make_search(DecodingConfig(strategy=Strategy.greedy), generator) == Greedy()
+    sample = make_search(DecodingConfig(strategy=Strategy.sample, temperature=0.7), generator)
+    assert sample.temperature == 0.7 and sample.generator is generator
+    assert set(STRATEGIES) == set(Strategy)  # every strategy has its search
