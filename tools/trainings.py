@@ -13,19 +13,13 @@ from typing import Any, Dict, List, Sequence, Tuple
 from omegaconf import OmegaConf
 
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, TrainConfig, compose, config_dict, to_typed
+from seq2seq.config.changes import config_changes, trained_keys
 from seq2seq.data.files import read_lines
 from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
-# keys that do not change what a run learns: its label, where the data root and the prepared corpora are (any key
-# `*.root` or `*.prepared`: the tools check the test set's hash), how it reports, the fine-tuning parent's path (the
-# row names the parent), test-time decoding
-UNTRAINED = ("name", "trainer.progress", "trainer.tensorboard", "trainer.log_every", "trainer.threads",
-             "trainer.device", "trainer.keep_checkpoints", "trainer.finetune_from", "decoding.")
-
-
 def command_overrides(preset: str, seed: int, overrides: Sequence[str] = ()) -> List[str]:
     """What `train_once` gives the training command (and `trained_config` composes, so the two cannot drift)."""
     return [f"experiment={preset}", f"trainer.seed={seed}", "trainer.progress=false", *overrides]
@@ -37,37 +31,8 @@ def trained_config(preset: str, seed: int, overrides: Sequence[str] = ()) -> Dic
 
 
 def comparable(cfg: TrainConfig) -> Dict[str, Any]:
-    """A typed training config as {dotted key: value}, the UNTRAINED keys left out."""
-    return flatten(config_dict(cfg))
-
-
-def flatten(tree: Any) -> Dict[str, Any]:
-    """A config tree as {dotted key: value} (lists of values stay values), the UNTRAINED keys left out."""
-    flat: Dict[str, Any] = {}
-
-    def walk(node: Any, key: str) -> None:
-        if isinstance(node, dict):
-            for name, value in node.items():
-                walk(value, f"{key}.{name}" if key else str(name))
-        elif isinstance(node, list) and any(isinstance(v, (dict, list)) for v in node):
-            for index, value in enumerate(node):
-                walk(value, f"{key}.{index}")
-        elif not key.endswith((".root", ".prepared")) and not any(key == u or (u.endswith(".") and key.startswith(u))
-                                                   for u in UNTRAINED):
-            flat[key] = node
-
-    walk(tree, "")
-    return flat
-
-
-def config_changes(made: Dict[str, Any], wanted: Dict[str, Any]) -> List[str]:
-    """`key: made -> wanted` for every trained key on which a run (or its record) differs from the composition.
-    A key the record lacks was added to the schema after it was made, with a default that keeps the old
-    behaviour: it counts at that default."""
-    defaults = flatten(OmegaConf.to_container(OmegaConf.structured(TrainConfig), enum_to_str=True))
-    made = {**{key: defaults[key] for key in wanted if key not in made and key in defaults}, **made}
-    return [f"{key}: {made.get(key, '(none)')} -> {wanted.get(key, '(none)')}"
-            for key in sorted(set(made) | set(wanted)) if made.get(key) != wanted.get(key)]
+    """A typed training config as {dotted key: value}, the keys that do not change what a run learns left out."""
+    return trained_keys(config_dict(cfg))
 
 
 def refuse_stale(what: Path, made: Dict[str, Any], preset: str, wanted: Dict[str, Any],

@@ -15,8 +15,10 @@ from seq2seq.config import (
     TrainConfig,
     TranslateConfig,
     WordVectorsConfig,
+    config_dict,
     to_typed,
 )
+from seq2seq.config.changes import config_changes, trained_keys
 from seq2seq.errors import ConfigError
 
 from conftest import ROOT, compose_config, train_config
@@ -140,3 +142,19 @@ def test_a_module_name_is_read_by_one_parser_with_one_message(text):
     assert str(InitConfig(module="embeddings:decoder:de", checkpoint="run").target) == "embeddings:decoder:de"
     with pytest.raises(ConfigError, match=r"^trainer\.word_vectors\.module: must be encoder:NAME, decoder:NAME, got"):
         WordVectorsConfig(module="embeddings:encoder:en", path="vectors.txt")
+
+
+def test_a_record_older_than_a_config_key_counts_it_at_its_default():
+    """What the experiment tools check before reusing a run or a record (seq2seq.config.changes)."""
+    def trained(*overrides):
+        return trained_keys(config_dict(train_config(["experiment=toy_reverse", *overrides])))
+
+    wanted = trained()
+    assert "trainer.lr" in wanted and "trainer.progress" not in wanted and "data.root" not in wanted
+    older = {key: value for key, value in wanted.items() if key != "trainer.interval_unit"}
+    assert config_changes(older, wanted) == []  # made before the key existed, with the behaviour of its default
+    assert config_changes(older, trained("trainer.interval_unit=main_update")) == [
+        "trainer.interval_unit: step -> main_update"]
+    assert config_changes({**older, "trainer.lr": 0.5}, wanted) == [f"trainer.lr: 0.5 -> {wanted['trainer.lr']}"]
+    assert config_changes(wanted, {**wanted, "trainer.new_key": 1}) == ["trainer.new_key: (none) -> 1"]
+    assert config_changes(wanted, trained("trainer.progress=false", "trainer.threads=1")) == []  # not trained keys
