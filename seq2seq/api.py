@@ -8,20 +8,16 @@
 
 from __future__ import annotations
 
-import json
-import math
-import sys
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, List, Sequence
 
 import torch
 
-from seq2seq.atomic import check_not_input, write_atomic
-from seq2seq.config import DecodingConfig, ScoreConfig
+from seq2seq.config import DecodingConfig
 from seq2seq.config.options import from_options
 from seq2seq.data.batching import collate
-from seq2seq.data.files import clean_line, read_parallel
+from seq2seq.data.files import clean_line
 from seq2seq.errors import ConfigError, DataError
 from seq2seq.runs.device import pick_device
 from seq2seq.runs.trained import Trained, load_trained, make_translator
@@ -93,25 +89,6 @@ class Model:
     def target_tokens(self, targets: Sequence[str]) -> int:
         """Pieces scored for these targets, end of sentence included (the perplexity's denominator)."""
         return sum(len(ids) + 1 for ids in self.tgt_vocab.encode([clean_line(t) for t in targets]))
-
-
-def run_score(cfg: ScoreConfig) -> Dict[str, float]:
-    """`seq2seq-score`: print log P(reference | input) per line, and the totals (written to cfg.json when set)."""
-    if cfg.json:
-        check_not_input(Path(cfg.json), [Path(cfg.input), Path(cfg.reference)], "json")
-    model = load(cfg.checkpoint, pair=cfg.pair, device=cfg.device, threads=cfg.threads)
-    sources, references = read_parallel(Path(cfg.input), Path(cfg.reference))
-    if not sources:
-        raise DataError(f"{cfg.input}: no lines to score (a perplexity over nothing would read 1.00)")
-    scores = model.score(sources, references, cfg.batch_size)
-    sys.stdout.write("".join(f"{value:.4f}\n" for value in scores))
-    tokens = model.target_tokens(references)
-    log_prob = sum(scores)
-    totals = {"sentences": len(scores), "tokens": tokens, "log_prob": log_prob,
-              "perplexity": math.exp(-log_prob / max(tokens, 1))}
-    if cfg.json:
-        write_atomic(Path(cfg.json), json.dumps(totals, indent=2) + "\n")
-    return totals
 
 
 def load(path: str | Path, pair: str | None = None, task: str | None = None, device: str = "auto",

@@ -12,10 +12,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from omegaconf import OmegaConf
 
+from seq2seq.commands.evaluate import from_checkpoint
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, TrainConfig, compose, config_dict, to_typed
 from seq2seq.config.changes import config_changes, trained_keys
 from seq2seq.data.files import read_lines
-from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
 

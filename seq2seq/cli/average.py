@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hydra.utils import to_absolute_path
 
 from seq2seq.cli.common import command, guarded
@@ -11,13 +9,13 @@ from seq2seq.config import AverageConfig
 
 
 def run(average_cfg: AverageConfig) -> None:
-    from seq2seq.runs.average import average_checkpoints, last_checkpoints  # torch: once the config is good
+    from seq2seq.commands.average import run_average  # torch: once the config is good
 
     if average_cfg.checkpoint is not None:
-        folders = guarded(last_checkpoints, Path(to_absolute_path(average_cfg.checkpoint)), average_cfg.last)
-    else:
-        folders = [Path(to_absolute_path(c)) for c in average_cfg.checkpoints]
-    output = guarded(average_checkpoints, folders, Path(to_absolute_path(average_cfg.output)))
+        average_cfg.checkpoint = to_absolute_path(average_cfg.checkpoint)
+    average_cfg.checkpoints = [to_absolute_path(c) for c in average_cfg.checkpoints]
+    average_cfg.output = to_absolute_path(average_cfg.output)
+    folders, output = guarded(run_average, average_cfg)
     print(f"averaged {len(folders)} checkpoints ({', '.join(f.name for f in folders)}) into {output}")
 
 

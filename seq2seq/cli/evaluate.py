@@ -7,7 +7,7 @@ from seq2seq.config import EvaluateConfig
 
 
 def run(evaluate_cfg: EvaluateConfig) -> None:
-    from seq2seq.evaluation.run import run_evaluate  # torch: only once the config is known to be good
+    from seq2seq.commands.evaluate import run_evaluate  # torch: only once the config is known to be good
 
     guarded(run_evaluate, evaluate_cfg)
 

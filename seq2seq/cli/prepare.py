@@ -16,7 +16,7 @@ from seq2seq.errors import UserError
 def run(cfg: TrainConfig) -> None:
     cfg.data.root = to_absolute_path(cfg.data.root)
     logging.getLogger("seq2seq").setLevel(logging.INFO)  # preparation takes minutes at scale: say what it does
-    from seq2seq.data.corpus import run_prepare
+    from seq2seq.commands.prepare import run_prepare
 
     try:
         prepared = run_prepare(cfg)

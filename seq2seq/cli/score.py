@@ -11,7 +11,7 @@ from seq2seq.config import ScoreConfig
 
 
 def run(score_cfg: ScoreConfig) -> None:
-    from seq2seq.api import run_score  # torch: only once the config is known to be good
+    from seq2seq.commands.score import run_score  # torch: only once the config is known to be good
 
     for key in ("checkpoint", "input", "reference", "json"):
         if getattr(score_cfg, key):

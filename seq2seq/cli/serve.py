@@ -9,18 +9,11 @@ from seq2seq.config import ServeConfig
 
 
 def run(serve_cfg: ServeConfig) -> None:
-    from seq2seq.server import Server  # torch: only once the config is known to be good
+    from seq2seq.commands.serve import run_serve  # torch: only once the config is known to be good
 
     serve_cfg.checkpoint = to_absolute_path(serve_cfg.checkpoint)
-    server = guarded(Server, serve_cfg)
-    print(f"serving {server.model.task.name} on {server.url} (POST /translate, GET /health); Ctrl-C stops",
-          flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
+    guarded(run_serve, serve_cfg, lambda server: print(
+        f"serving {server.model.task.name} on {server.url} (POST /translate, GET /health); Ctrl-C stops", flush=True))
 
 
 main = command("serve", ServeConfig, run)

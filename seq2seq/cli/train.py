@@ -24,7 +24,7 @@ def _main(cfg: DictConfig) -> None:
     train_cfg = typed(cfg, TrainConfig)
     train_cfg.data.root = to_absolute_path(train_cfg.data.root)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    from seq2seq.training.run import run_train  # torch: only once the config is known to be good
+    from seq2seq.commands.train import run_train  # torch: only once the config is known to be good
 
     try:
         results = run_train(train_cfg, run_dir)

@@ -4,15 +4,14 @@ through memory maps) and its validation/test text."""
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from seq2seq.atomic import write_atomic
-from seq2seq.config import DataConfig, SentencePieceConfig, TaskConfig, TrainConfig, config_dict, task_data
+from seq2seq.config import DataConfig, SentencePieceConfig, TaskConfig, config_dict, task_data
 from seq2seq.data.files import TOY_LANGUAGES, find_file, generate_toy, read_lines, read_parallel, write_lines
-from seq2seq.data.prepared import PairCorpus, folder_bytes, key_of, locked, prepared_corpus
+from seq2seq.data.prepared import PairCorpus, key_of, locked, prepared_corpus
 from seq2seq.data.stream import Selection, SentenceSample, file_identity, selected_pairs
 from seq2seq.errors import ConfigError, DataError
 from seq2seq.layout import RunFolder
@@ -277,16 +276,3 @@ def read_split(cfg: DataConfig, task: TaskConfig, prefix: str, run_dir: Path,
     if limit:
         src, ref = src[:limit], ref[:limit]
     return src, ref
-
-
-def run_prepare(cfg: TrainConfig) -> Dict[str, Dict[str, Any]]:
-    """Prepare every task's training data as `seq2seq-train` with this config will read it (the SentencePiece
-    models and the encoded corpora under data.prepared); returns, per task, its pairs and folder."""
-    for task in cfg.tasks:
-        if task_data(cfg.data, task).back_translation:
-            raise ConfigError(f"task {task.name}: data.back_translation: its sources, and the SentencePiece model "
-                              "that reads them, are made by the training run's model; start seq2seq-train directly")
-    with tempfile.TemporaryDirectory() as scratch:  # where a toy task's files are generated
-        data, _ = load_task_data(cfg.data, cfg.tasks, Path(scratch), cfg.trainer.seed)
-    return {name: {"pairs": len(d.train), "folder": str(d.prepared), "megabytes": folder_bytes(d.prepared) / 1e6}
-            for name, d in data.items()}

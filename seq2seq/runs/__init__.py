@@ -1,1 +1,2 @@
-"""Run folders: checkpoints (atomic, safe to load), the device a command uses, and a trained run loaded for use."""
+"""Storage and loading: run folders' checkpoints (atomic, safe to load), the device a command uses, a trained run
+loaded for use (ensembles, int8), checkpoint averaging and back-translation with a trained run."""

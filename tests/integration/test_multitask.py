@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from seq2seq.commands.train import run_train
 from seq2seq.data.files import find_file, read_lines
 from seq2seq.errors import ConfigError, UserError
 from seq2seq.runs.checkpoint import load_weights
 from seq2seq.runs.trained import load_trained
-from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer
 
 from conftest import ROOT, TINY_GNMT, TINY_TOY, train_config

@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from seq2seq import load
+from seq2seq.commands.evaluate import from_checkpoint
+from seq2seq.commands.train import run_train
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, ToyConfig, task_data
 from seq2seq.data.corpus import selection
 from seq2seq.data.files import generate_toy, read_lines, write_lines
 from seq2seq.errors import ConfigError, DataError, UserError
-from seq2seq.evaluation.run import from_checkpoint
 from seq2seq.runs.trained import load_trained
-from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer
 
 from conftest import TINY_TOY, train_config

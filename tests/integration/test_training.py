@@ -13,10 +13,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from seq2seq.commands.train import run_train
 from seq2seq.errors import CheckpointError, ConfigError
 from seq2seq.runs.trained import load_trained
 from seq2seq.training import parts
-from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer, TrainingStopped
 
 from conftest import ROOT, TINY_GNMT, TINY_TOY, run_cli, train_config

@@ -6,8 +6,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from seq2seq.commands.train import run_train
 from seq2seq.errors import CheckpointError, DataError
-from seq2seq.training.run import run_train
 from seq2seq.training.trainer import Trainer
 
 from conftest import TINY_TOY, train_config

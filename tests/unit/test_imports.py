@@ -1,6 +1,7 @@
 """The package's layers import one way: config -> text -> data -> model -> decoding -> runs -> evaluation ->
-training -> cli (plus the leaf modules errors, atomic and layout), so no subpackage imports one above it and none
-imports another in a cycle; and only seq2seq.layout spells the names of a run folder's files."""
+training -> api -> server -> commands -> cli (plus the leaf modules errors, atomic and layout), so no subpackage
+imports one above it and none imports another in a cycle; and only seq2seq.layout spells the names of a run
+folder's files."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import seq2seq
 
 PACKAGE = Path(seq2seq.__file__).resolve().parent
 LAYERS = ["__init__", "errors", "atomic", "layout", "config", "text", "data", "model", "decoding", "runs", "evaluation",
-          "training", "api", "server", "cli"]
+          "training", "api", "server", "commands", "cli"]
 FACADE = {("__init__", "api")}  # `from seq2seq import load`, imported lazily on first use
 LEAVES = {"__init__", "errors", "atomic", "layout"}  # below everything, importing nothing of the package's layers
 

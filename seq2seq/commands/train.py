@@ -1,4 +1,4 @@
-"""A whole training run: train (or resume), then translate each task's test set with the best checkpoint."""
+"""`seq2seq-train`: train (or resume) a run, then translate each task's test set with the best checkpoint."""
 
 from __future__ import annotations
 
