@@ -26,3 +26,22 @@ def tiny_model(vocab: int = 7, seed: int = 0, encoder: dict | None = None, **dec
         for decoder_module in model.decoders.values():
             decoder_module.output.weight.mul_(6.0)
     return model.eval()
+
+
+@torch.no_grad()
+def fused_and_stepped(model: Seq2Seq, device: str = "cpu") -> tuple:
+    """A fixed two-pair batch's summed loss from teacher forcing, and the same sum from feeding one target token
+    at a time through `step` (the search's path): equal when the two paths compute the same model."""
+    from seq2seq.data.batching import collate
+    from seq2seq.text import PAD
+
+    batch = collate([[4, 5, 6, 5], [6, 4]], [[5, 6, 4], [4, 4, 4, 5, 6]]).to(device)
+    total = model.loss("t", batch).item()
+    memory, state = model.first_state("t", model.encode("t", batch.src, batch.src_lengths))
+    stepped = 0.0
+    for t in range(batch.tgt_in.size(1)):
+        log_probs, state, _ = model.step("t", batch.tgt_in[:, t], state, memory)
+        gold = batch.tgt_out[:, t]
+        real = gold != PAD
+        stepped -= log_probs[real].gather(1, gold[real].unsqueeze(1)).sum().item()
+    return total, stepped

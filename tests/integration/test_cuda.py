@@ -87,20 +87,7 @@ def test_more_processes_than_gpus_is_a_clear_error(tmp_path):
 
 def test_the_deep_model_scores_alike_fused_and_step_by_step_on_the_gpu():
     """model=gnmt's cuDNN-fused teacher forcing and its one-position steps give the same scores on the GPU."""
-    from seq2seq.data.batching import collate
-    from seq2seq.text import PAD
+    from helpers import GNMT, fused_and_stepped, tiny_model
 
-    from helpers import GNMT, tiny_model
-
-    model = tiny_model(**GNMT).cuda()
-    batch = collate([[4, 5, 6, 5], [6, 4]], [[5, 6, 4], [4, 4, 4, 5, 6]]).to(torch.device("cuda"))
-    with torch.no_grad():
-        total = model.loss("t", batch).item()
-        memory, state = model.first_state("t", model.encode("t", batch.src, batch.src_lengths))
-        stepped = 0.0
-        for t in range(batch.tgt_in.size(1)):
-            log_probs, state, _ = model.step("t", batch.tgt_in[:, t], state, memory)
-            gold = batch.tgt_out[:, t]
-            real = gold != PAD
-            stepped -= log_probs[real].gather(1, gold[real].unsqueeze(1)).sum().item()
+    total, stepped = fused_and_stepped(tiny_model(**GNMT).cuda(), "cuda")
     assert stepped == pytest.approx(total, rel=1e-4)

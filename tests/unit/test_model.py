@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seq2seq.data.batching import collate, pad
+from seq2seq.data.batching import pad
 from seq2seq.model.encoder import reverse_padded
 from seq2seq.text import PAD
 
-from helpers import GNMT, tiny_model
+from helpers import GNMT, fused_and_stepped, tiny_model
 
 ATTENTIONS = ["luong_general", "luong_dot", "bahdanau"]
 
@@ -65,16 +65,7 @@ def test_reverse_padded_keeps_padding_in_place():
 ])
 def test_teacher_forcing_equals_step_by_step_decoding(decoder):
     """The fused (or step-wise) teacher-forced decoder gives the same scores as feeding one token at a time."""
-    model = tiny_model(**decoder)
-    batch = collate([[4, 5, 6, 5], [6, 4]], [[5, 6, 4], [4, 4, 4, 5, 6]])
-    total = model.loss("t", batch).item()
-    memory, state = model.first_state("t", model.encode("t", batch.src, batch.src_lengths))
-    stepped = 0.0
-    for t in range(batch.tgt_in.size(1)):
-        log_probs, state, _ = model.step("t", batch.tgt_in[:, t], state, memory)
-        gold = batch.tgt_out[:, t]
-        real = gold != PAD
-        stepped -= log_probs[real].gather(1, gold[real].unsqueeze(1)).sum().item()
+    total, stepped = fused_and_stepped(tiny_model(**decoder))
     assert stepped == pytest.approx(total, rel=1e-5)
 
 
