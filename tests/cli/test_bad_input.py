@@ -222,7 +222,7 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypa
     (["seq2seq-train", "model.encoder.cell=transformer"], "expected one of [lstm, gru, rnn]"),
     (["seq2seq-train", "model.encoder.dropout=1.5"], "model.encoder.dropout: must be in [0, 1)"),
     (["seq2seq-train", "trainer.max_steps=many"], "trainer.max_steps"),
-    (["seq2seq-train", "model=transformer"], "available options in 'model': gru_bahdanau"),
+    (["seq2seq-train", "model=transformer"], "available options in 'model': gnmt, gru_bahdanau"),
     (["seq2seq-train", "data=files"], ": a value is required (give data."),
     (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=0"], "decoding.beam_size: must be in [1,"),
     (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=10"],
