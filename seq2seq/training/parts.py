@@ -48,7 +48,6 @@ class TrainingParts:
     schedule: LearningRate
     iterators: Dict[str, EpochIterator]
     sampler: TaskSampler
-    fresh: bool  # no checkpoint in the run folder yet: a new run, not a resumed one
 
 
 def placement(cfg: TrainConfig) -> Placement:
@@ -135,4 +134,4 @@ def make_parts(cfg: TrainConfig, run_dir: Path) -> TrainingParts:
     model = training_model(cfg, vocabs, where.device, fresh, source)
     optimizer, schedule = optimisation(cfg, model)
     iterators, sampler = batch_streams(cfg, data, where)
-    return TrainingParts(where, data, vocabs, model, optimizer, schedule, iterators, sampler, fresh)
+    return TrainingParts(where, data, vocabs, model, optimizer, schedule, iterators, sampler)

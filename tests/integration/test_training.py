@@ -113,7 +113,7 @@ def test_a_trainer_takes_parts_made_alone_and_trains_as_one_that_made_its_own(tm
     optimizer, schedule = parts.optimisation(cfg, model)
     iterators, sampler = parts.batch_streams(cfg, data, where)
     given = Trainer(cfg, tmp_path / "made", parts.TrainingParts(where, data, vocabs, model, optimizer, schedule,
-                                                                 iterators, sampler, fresh=True))
+                                                                 iterators, sampler))
     assert given.model is model and given.optimizer is optimizer
     assert [given.train_step(own.main) for _ in range(3)] == steps
 
