@@ -166,7 +166,7 @@ def device_table(args: argparse.Namespace) -> dict:
               "trainer.validate_every=100000", *args.override]
     models = {"reference": (common, args.batches, args.checkpoint),
               "deep": ([*common, "model=gnmt", *args.deep_override], [args.deep_batch], args.deep_checkpoint)}
-    rows = []
+    rows, device = [], torch.device("cpu")
     with tempfile.TemporaryDirectory() as tmp:
         for name, (overrides, batches, checkpoint) in models.items():
             for precision in args.precisions:
@@ -180,11 +180,12 @@ def device_table(args: argparse.Namespace) -> dict:
                     train = bench_training(cfg, Path(tmp) / f"{name}_{precision}_{batch_tokens}", args.steps,
                                            args.warmup)
                     trainer = train.pop("trainer")
+                    device = trainer.device  # where trainer.device (auto: a GPU when there is one) put it
                     if checkpoint and not translation:
                         translation = trained_translation(checkpoint, trainer.device, Path(tmp), cfg.trainer.precision)
                     rows.append({"tool": "seq2seq", "model": name, "batch_tokens": cfg.trainer.batch_tokens,
                                  "precision": precision, "device": describe(trainer.device),
-                                 "parameters": sum(p.numel() for p in trainer.model.parameters()),
+                                 "parameters": trainer.model.parameter_counts()["total"],
                                  "train_tokens_per_second": round(train["train_tokens_per_s"]),
                                  "train_tgt_tokens_per_second": round(train["train_tgt_tokens_per_s"]),
                                  "beam5_sentences_per_second": translation.get("beam5_sentences_per_s"),
@@ -194,8 +195,7 @@ def device_table(args: argparse.Namespace) -> dict:
                     del trainer
                     if torch.cuda.is_available():
                         torch.cuda.empty_cache()
-    device = torch.device("cuda" if args.device.startswith("cuda") else "cpu")
-    return {"device": torch.cuda.get_device_name() if device.type == "cuda" else describe(device),
+    return {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else describe(device),
             "torch": torch.__version__,
             "cudnn": torch.backends.cudnn.version() if device.type == "cuda" else None,
             "corpus": f"{corpus} (tools/scale_corpus.py, {args.pairs:,} pairs)" if not args.corpus else str(corpus),
