@@ -51,6 +51,7 @@ ROWS = {
     "multi30k_lowres_de_en_backtranslation": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_lowres_one_to_many_copy": ("multi30k_lowres_en_de", "en-de", None),
+    "multi30k_lowres_en_de_copy": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en", None),
     "multi30k_tatoeba_autoencoder": ("multi30k_de_en", "de-en", None),
     "multi30k_tatoeba_backtranslation": ("multi30k_de_en", "de-en", None),
@@ -72,7 +73,8 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
     results = json.loads(RunFolder(run).results.read_text(encoding="utf-8"))
     return {"hyps": hyps, "test_sha256": text_hash(refs), "bleu": scores["bleu"], "chrf": scores["chrf"],
             "updates": best.get("task_updates", {}).get(task, best["step"]), "best_step": best["step"],
-            "minutes": round(results["training_seconds"] / 60, 1),
+            "minutes": round(results["training_seconds"] / 60, 1), "epochs": results["epochs"],
+            "stopped": results["stopped"],
             "train_pairs": results["tasks"][task].get("train_pairs")}
 
 

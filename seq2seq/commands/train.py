@@ -56,4 +56,5 @@ def test_best(trainer: Trainer, cfg: TrainConfig, run_dir: Path) -> Dict[str, An
     counts = trainer.model.parameter_counts()
     return {"tasks": tasks, "parameters": counts, "best_step": trainer.best_step,
             "best_validation_score": trainer.best_score, "steps": trainer.step,
+            "epochs": round(trainer.iterators[trainer.main].epochs_done(), 2), "stopped": trainer.should_stop(),
             "training_seconds": round(trainer.elapsed, 1)}

@@ -31,6 +31,7 @@ def test_toy_reversal_converges(tmp_path):
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["tasks"]["in-reverse"]["signature"].startswith("nrefs:1|case:mixed")
     assert set(saved["parameters"]["encoders"]) == {"in"} and set(saved["parameters"]["decoders"]) == {"reverse"}
+    assert saved["stopped"] == "reached trainer.max_steps=400" and saved["epochs"] > 1, saved  # why and when it ended
 
 
 def _weights(run: Path):
