@@ -31,7 +31,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Tuple
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -52,7 +52,7 @@ from seq2seq.config import (
 from seq2seq.evaluation.split import translate_split
 from seq2seq.runs.device import describe
 from seq2seq.runs.trained import load_trained, quantized
-from seq2seq.training.trainer import Trainer
+from seq2seq.training.parts import TrainingParts, make_parts
 
 from peers import PEERS, ensure_peers, peer_env
 from scale_corpus import write_corpus
@@ -90,9 +90,9 @@ def encoder_flops_per_source_token(cfg: TrainConfig) -> float:
     return flops
 
 
-def count_sources(trainer: Trainer, task: str) -> List[int]:
+def count_sources(parts: TrainingParts, task: str) -> List[int]:
     """The source tokens (padding excluded) of every batch the task's iterator hands out from now on."""
-    iterator, counts = trainer.iterators[task], []
+    iterator, counts = parts.iterators[task], []
     take = iterator.next_share
 
     def next_share():
@@ -105,29 +105,36 @@ def count_sources(trainer: Trainer, task: str) -> List[int]:
 
 
 def bench_training(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int = 3) -> dict:
-    trainer = Trainer(cfg, run_dir)
-    task = cfg.tasks[0].name
+    """Training steps timed on the parts a run is made of (the trainer's own step, without its loop)."""
+    parts = make_parts(cfg, run_dir)
+    task, step = cfg.tasks[0].name, 0
+
+    def train_step() -> Tuple[float, int]:
+        nonlocal step
+        step += 1
+        return parts.train_step(cfg.trainer, task, step, 0.0)
+
     for _ in range(warmup):  # warm-up: allocator, cuDNN plans, first-call overheads
-        trainer.train_step(task)
+        train_step()
     # FLOPs of one counted step (matrix products seen by the counter + the encoder RNN, x3 for the backward)
-    batch = next(trainer.iterators[task])
+    batch = next(parts.iterators[task])
     counter = FlopCounterMode(display=False)
     with counter:
-        loss = trainer.model.loss(task, batch)
+        loss = parts.model.loss(task, batch)
         loss.backward()
-    trainer.optimizer.zero_grad(set_to_none=True)
+    parts.optimizer.zero_grad(set_to_none=True)
     src_tokens = int(batch.src_lengths.sum())
     step_flops = counter.get_total_flops() + 3 * encoder_flops_per_source_token(cfg) * src_tokens
     flops_per_tgt_token = step_flops / batch.n_tgt_tokens
-    sources = count_sources(trainer, task)
+    sources = count_sources(parts, task)
     tokens, spent, rates = 0, 0.0, []
     for _ in range(steps):
         start = time.perf_counter()
-        _, n = trainer.train_step(task)  # ends in .item(): the device has finished the step
+        _, n = train_step()  # ends in .item(): the device has finished the step
         elapsed = time.perf_counter() - start
         tokens, spent = tokens + n, spent + elapsed
         rates.append(n / elapsed)
-    return {"trainer": trainer, "train_tgt_tokens_per_s": tokens / spent,
+    return {"parts": parts, "train_tgt_tokens_per_s": tokens / spent,
             "train_tokens_per_s": (tokens + sum(sources)) / spent,
             "train_tgt_tokens_per_s_median_step": statistics.median(rates),
             "model_gflops_per_tgt_token": flops_per_tgt_token / 1e9,
@@ -179,20 +186,20 @@ def device_table(args: argparse.Namespace) -> dict:
                         cfg.trainer.batch_tokens = largest_batch(cfg, Path(tmp) / "probe", args.batches[-1])
                     train = bench_training(cfg, Path(tmp) / f"{name}_{precision}_{batch_tokens}", args.steps,
                                            args.warmup)
-                    trainer = train.pop("trainer")
-                    device = trainer.device  # where trainer.device (auto: a GPU when there is one) put it
+                    made = train.pop("parts")
+                    device = made.placement.device  # where trainer.device (auto: a GPU when there is one) put it
                     if checkpoint and not translation:
-                        translation = trained_translation(checkpoint, trainer.device, Path(tmp), cfg.trainer.precision)
+                        translation = trained_translation(checkpoint, device, Path(tmp), cfg.trainer.precision)
                     rows.append({"tool": "seq2seq", "model": name, "batch_tokens": cfg.trainer.batch_tokens,
-                                 "precision": precision, "device": describe(trainer.device),
-                                 "parameters": trainer.model.parameter_counts()["total"],
+                                 "precision": precision, "device": describe(device),
+                                 "parameters": made.model.parameter_counts()["total"],
                                  "train_tokens_per_second": round(train["train_tokens_per_s"]),
                                  "train_tgt_tokens_per_second": round(train["train_tgt_tokens_per_s"]),
                                  "beam5_sentences_per_second": translation.get("beam5_sentences_per_s"),
                                  "greedy_sentences_per_second": translation.get("greedy_sentences_per_s"),
                                  "translation_model": str(checkpoint) if checkpoint else None})
                     print(json.dumps(rows[-1]), flush=True)
-                    del trainer
+                    del made
                     if torch.cuda.is_available():
                         torch.cuda.empty_cache()
     return {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else describe(device),
@@ -279,8 +286,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         train = bench_training(cfg, Path(tmp), args.steps)
-        trainer = train.pop("trainer")
-        device = trainer.device  # trainer.device (auto: a CUDA GPU when there is one); translation runs there too
+        made = train.pop("parts")
+        device = made.placement.device  # trainer.device (auto: a CUDA GPU when there is one); translation too
         report = {"device": describe(device),
                   "threads": args.threads, "torch": torch.__version__, "precision": cfg.trainer.precision.value,
                   "matmul_gflops_per_s": matmul_gflops(device)}
@@ -298,7 +305,7 @@ def main() -> None:
                 report[f"{label}_sentences_per_s_whole_process"] = rate
             report["translation_model"] = str(args.checkpoint)
         else:
-            report.update(bench_translation(trainer.model.eval(), trainer.vocabs, task, data, Path(tmp), device))
+            report.update(bench_translation(made.model.eval(), made.vocabs, task, data, Path(tmp), device))
             report["translation_model"] = f"untrained ({args.steps} benchmark steps)"
     report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.peers:

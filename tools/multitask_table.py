@@ -9,7 +9,7 @@ writes `docs/results/multitask.json` and the table between the multitask-table m
 the project's paired significance test (approximate randomisation, seq2seq.evaluation.significance) on the
 median-seed pair: the seed whose multi-task BLEU is the median. A fine-tuning row starts from the same seed's run
 of its parent preset; a row with a back-translated task first trains the same seed's back-translation model
-(BACK_TRANSLATORS) where the preset's `data.back_translation` names it. Either row's minutes count that other
+(BACK_TRANSLATORS) and gives it to the preset's back-translation keys. Either row's minutes count that other
 training too.
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one --seeds 1 2 3
@@ -32,6 +32,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
+from omegaconf import OmegaConf
+
 from seq2seq.atomic import write_atomic
 from seq2seq.config import TrainConfig, compose, task_data, to_typed
 from seq2seq.data.corpus import read_split
@@ -39,7 +41,7 @@ from seq2seq.evaluation.significance import paired_p_value
 from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
 
-from trainings import ROOT, command_overrides, refuse_stale, test_scores, train_once, trained_config
+from trainings import ROOT, refuse_stale, test_scores, train_once, trained_config
 
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
@@ -49,18 +51,22 @@ ROWS = {
     "multi30k_lowres_many_to_one_finetune": ("multi30k_lowres_de_en", "de-en", "multi30k_lowres_many_to_one"),
     "multi30k_lowres_many_to_one_backtranslation": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_de_en_backtranslation": ("multi30k_lowres_de_en", "de-en", None),
+    "multi30k_lowres_many_to_one_mix": ("multi30k_lowres_de_en", "de-en", None),
     "multi30k_lowres_one_to_many": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_lowres_one_to_many_copy": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_lowres_en_de_copy": ("multi30k_lowres_en_de", "en-de", None),
+    "multi30k_lowres_one_to_many_mix": ("multi30k_lowres_en_de", "en-de", None),
     "multi30k_tatoeba_many_to_one": ("multi30k_de_en", "de-en", None),
     "multi30k_tatoeba_autoencoder": ("multi30k_de_en", "de-en", None),
     "multi30k_tatoeba_backtranslation": ("multi30k_de_en", "de-en", None),
 }
-# preset -> the preset of the model its back-translated task uses (trained first, same seed, where the preset's
-# data.back_translation names it; its minutes count in the row)
+# preset -> the preset of the model its back-translated task uses (trained first, same seed, in --out, and given
+# to the preset's back-translation keys; its minutes count in the row)
 BACK_TRANSLATORS = {
     "multi30k_lowres_many_to_one_backtranslation": ("multi30k_lowres_en_de", "en-de"),
     "multi30k_lowres_de_en_backtranslation": ("multi30k_lowres_en_de", "en-de"),
+    "multi30k_lowres_many_to_one_mix": ("multi30k_lowres_en_de", "en-de"),
+    "multi30k_lowres_one_to_many_mix": ("multi30k_lowres_de_en", "de-en"),
     "multi30k_tatoeba_backtranslation": ("multi30k_en_de", "en-de"),
 }
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
@@ -104,18 +110,26 @@ def record(preset: str, seed: int, task: str, out: Path, records: Path, override
     return measured
 
 
+def back_translation_keys(preset: str) -> List[str]:
+    """The keys of the preset's tasks whose back-translation model it leaves to its user (`${required:...}`)."""
+    tasks = OmegaConf.to_container(compose("train", [f"experiment={preset}"]).tasks, resolve=False)
+    return [f"tasks.{i}.data.back_translation" for i, spec in enumerate(tasks)
+            if "${required:" in str((spec.get("data") or {}).get("back_translation", ""))]
+
+
 def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
                     extra: List[str]) -> Dict[str, Any]:
-    """The record of a preset with a back-translated task: its back-translation model is trained first (unless the
-    preset's record exists), where the preset's data.back_translation names it, and its minutes are counted."""
+    """The record of a preset with a back-translated task: the same seed's run of its back-translation model
+    (BACK_TRANSLATORS) is trained first unless the preset's record exists, given to the preset's back-translation
+    keys, and its minutes are counted."""
     model_preset, model_task = BACK_TRANSLATORS[preset]
-    cfg = to_typed(compose("train", command_overrides(preset, seed, extra)), TrainConfig)
-    runs = {task_data(cfg.data, t).back_translation for t in cfg.tasks} - {""}
+    run = out / model_preset / f"seed{seed}"
+    named = run.relative_to(ROOT) if run.is_relative_to(ROOT) else run  # as the record's config keeps it
     model = record(model_preset, seed, model_task, out, records, extra)
     if not record_path(records, preset, seed).is_file():
-        for run in runs:
-            train_once(model_preset, seed, ROOT / run, extra)
-    mine = record(preset, seed, task, out, records, extra)
+        train_once(model_preset, seed, run, extra)
+    given = [f"{key}={named}" for key in back_translation_keys(preset)]
+    mine = record(preset, seed, task, out, records, [*extra, *given])
     return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
 
 
@@ -161,7 +175,9 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
            "p_value": round(p, 4), "p_seed": seeds[median],
            "main_task_updates": [m["updates"] for m in multi], "baseline_updates": [s["updates"] for s in single],
            "minutes": [m["minutes"] for m in multi], "baseline_minutes": [s["minutes"] for s in single],
-           "train_pairs": multi[0]["train_pairs"], "baseline_train_pairs": single[0]["train_pairs"]}
+           "train_pairs": multi[0]["train_pairs"], "baseline_train_pairs": single[0]["train_pairs"],
+           "stopped": [m.get("stopped") for m in multi], "baseline_stopped": [s.get("stopped") for s in single],
+           "epochs": [m.get("epochs") for m in multi], "baseline_epochs": [s.get("epochs") for s in single]}
     row["bleu_mean"] = round(statistics.mean(row["bleu"]), 2)
     row["baseline_bleu_mean"] = round(statistics.mean(row["baseline_bleu"]), 2)
     row["bleu_std"], row["baseline_bleu_std"] = spread(row["bleu"]), spread(row["baseline_bleu"])
@@ -174,6 +190,13 @@ def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
             + " ".join(map(str, row["seeds"])) + "".join(f" {o}" for o in overrides))
 
 
+def capped(stopped: List[str | None]) -> str:
+    """How many of a row's runs ended at a cap (epochs, steps, minutes) instead of stopping on validation."""
+    if None in stopped:  # records made before results.json said why a run stopped
+        return "?"
+    return f"{sum(reason.startswith('reached') for reason in stopped)}/{len(stopped)}"
+
+
 def markdown(rows: List[Dict[str, Any]]) -> str:
     def mean_sd(values: List[float]) -> str:
         if len(values) == 1:
@@ -183,17 +206,19 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
     lines = ["test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation BLEU; mean ± "
              "standard deviation over seeds (one seed: its score). Minutes: training time as the trainer counts it "
              "(validation excluded) on this 2-core machine; a fine-tuning row counts its parent's training too, a "
-             "back-translation row its back-translation model's. Each row's command is listed below the table.", "",
+             "back-translation row its back-translation model's. Runs at a cap: those that reached a cap (of epochs) "
+             "instead of stopping on validation. Each row's command is listed below the table.", "",
              "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
-             "| main-task updates multi / single | minutes multi / single |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| main-task updates multi / single | minutes multi / single | runs at a cap multi / single |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
             f"| {r['preset']} | {r['task']} | {', '.join(map(str, r['seeds']))} | {mean_sd(r['bleu'])} | "
             f"{mean_sd(r['baseline_bleu'])} (`{r['baseline']}`) | {r['gain']:+.2f} | {r['p_value']:.3f} | "
             f"{statistics.mean(r['chrf']):.2f} / {statistics.mean(r['baseline_chrf']):.2f} | "
             f"{statistics.mean(r['main_task_updates']):,.0f} / {statistics.mean(r['baseline_updates']):,.0f} | "
-            f"{statistics.mean(r['minutes']):.0f} / {statistics.mean(r['baseline_minutes']):.0f} |")
+            f"{statistics.mean(r['minutes']):.0f} / {statistics.mean(r['baseline_minutes']):.0f} | "
+            f"{capped(r['stopped'])} / {capped(r['baseline_stopped'])} |")
     lines += ["", *(f"- `{r['command']}`" for r in rows)]
     return "\n".join(lines)
 

@@ -6,10 +6,16 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Tuple, Type, TypeVar
+from typing import Any, Callable, NamedTuple, NoReturn, Type, TypeVar
 
 import hydra
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.utils import run_job
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from hydra.types import HydraContext, RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
 
 from seq2seq.config import CONF_DIR, SCHEMAS, compose, describe_omegaconf_error, register_configs, to_typed
 from seq2seq.errors import UserError
@@ -23,62 +29,73 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def describe_composition_error(err: BaseException) -> str:
-    """One line from Hydra's (multi-line) composition errors, naming the key or option."""
+def describe_composition_error(err: Exception) -> str:
+    """One line for Hydra's and OmegaConf's composition errors, from the exceptions' own fields: the config group
+    and its options for an unknown option, the full key for a bad key or value, the parser's reason for an
+    override that does not parse."""
+    if isinstance(err, MissingConfigException) and err.missing_cfg_file:
+        group, _, option = err.missing_cfg_file.rpartition("/")
+        options = f"; available options in '{group}': {', '.join(err.options)}" if err.options else ""
+        return f"{group}={option}: no such option{options}"
     cause = err
     while cause.__cause__ is not None:
         cause = cause.__cause__
-    if getattr(cause, "full_key", None) is not None or cause is not err:
-        text = describe_omegaconf_error(cause)
-        if "not in struct" in text:
-            return f"{cause.full_key}: no such config key (see the keys with --cfg job)"
-        return text
-    text = str(err).split("Config search path")[0]
-    head, _, options = text.partition("Available options in")
-    head = " ".join(head.split()).removeprefix("In 'train': ").removeprefix("In 'translate': ")
-    if options:
-        group, _, names = options.partition(":")
-        return f"{head}; available options in {group.strip()}: {', '.join(names.split())}"
-    return head
+    if isinstance(cause, OmegaConfBaseException):
+        return describe_omegaconf_error(cause)
+    lines = [line for line in str(err).splitlines() if line.strip()]
+    reason = next((line for line in lines if not line.startswith(("Error parsing override", "See https"))),
+                  lines[0] if lines else type(err).__name__)
+    if isinstance(err, OverrideParseException):  # the override as typed, then the parser's reason
+        return f"{err.override}: cannot parse this override ({reason}); the form is KEY=VALUE"
+    return reason
 
 
-HELD_LOCKS: list = []  # the run-folder lock of this process, held until it ends
 # seq2seq-translate / -evaluate / -score / -serve pick a multi-task run's task with pair=; `task` is the training
 # config group, so Hydra's own message for task=NAME (try +task=NAME) would lead nowhere
 TASK_KEY_HINT = "task: this command picks the task of a multi-task run with pair=NAME (its name or SRC-TGT)"
 
 
-def precheck(config_name: str) -> Tuple[Any, DictConfig] | None:
-    """Compose the config as Hydra will and validate it, so that a bad key or value fails before any work;
-    returns the typed config and the composed `hydra` node (None for --help, --cfg and -m sweeps, left to Hydra)."""
-    register_configs()  # the schemas the YAML files name (`/schema/...`), for this check and for Hydra's main
+class Composed(NamedTuple):
+    config: Any  # the command's typed config (its schema), checked
+    full: DictConfig  # as Hydra composed it, with the `hydra` node: what a run folder records
+
+
+def precheck(config_name: str) -> Composed | None:
+    """Compose the command line's config once and validate it, so that a bad key or value fails before any work;
+    None for --help, --cfg, -m and other flags, which go to Hydra's own main."""
+    register_configs()  # the schemas the YAML files name (`/schema/...`)
     args = sys.argv[1:]
     if any(arg.startswith("-") for arg in args):
         return None
     if config_name != "train" and any(arg.lstrip("+~").split("=")[0] == "task" for arg in args):
         fail(TASK_KEY_HINT)
     try:
-        cfg = compose(config_name, args, return_hydra_config=True)
-        hydra_node = cfg.hydra
+        full = compose(config_name, args, return_hydra_config=True)
+        cfg = full.copy()
         with open_dict(cfg):
             del cfg["hydra"]
-        return to_typed(cfg, SCHEMAS[config_name]), hydra_node
+        return Composed(to_typed(cfg, SCHEMAS[config_name]), full)
     except UserError as err:
         fail(str(err))
-    except Exception as err:  # Hydra's and OmegaConf's composition errors
+    except (HydraException, OmegaConfBaseException) as err:
         fail(describe_composition_error(err))
 
 
-def claim_run_folder(checked: Tuple[Any, DictConfig] | None) -> Tuple[Path, bool] | None:
-    """Before Hydra writes anything into the run folder: check that it can be written and lock it for this
-    training (a second training on the folder is refused while the first lives). Returns (folder, whether it
-    existed before), or None for a sweep, a time-stamped folder or a data-parallel rank other than the first."""
-    if checked is None or int(os.environ.get("RANK", "0")) > 0:
+class Claim(NamedTuple):
+    folder: Path
+    existed: bool  # before this process: a failed start removes only a folder it made
+    lock: RunLock  # held while this object lives (a collected lock would release it)
+
+
+def claim_run_folder(hydra_node: DictConfig) -> Claim | None:
+    """Before anything is written into the run folder: check that it can be written and lock it for this
+    training (a second training on the folder is refused while the first lives). None for a time-stamped folder
+    or a data-parallel rank other than the first."""
+    if int(os.environ.get("RANK", "0")) > 0:
         return None
-    hydra = checked[1]
-    if "${now:" in str(OmegaConf.to_container(hydra.run, resolve=False)["dir"]):
-        return None  # a new time-stamped folder per run: nothing to share, and Hydra's second may differ from ours
-    folder = Path(to_absolute(str(hydra.run.dir)))
+    if "${now:" in str(OmegaConf.to_container(hydra_node.run, resolve=False)["dir"]):
+        return None  # a new time-stamped folder per run: nothing to share
+    folder = Path(to_absolute(str(hydra_node.run.dir)))
     existed = folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -90,14 +107,29 @@ def claim_run_folder(checked: Tuple[Any, DictConfig] | None) -> Tuple[Path, bool
              "folder with hydra.run.dir=...")
     lock = RunLock(folder)
     guarded(lock.acquire)
-    HELD_LOCKS.append(lock)  # referenced until the process ends: a collected lock object would release it
-    return folder, existed
+    return Claim(folder, existed, lock)
+
+
+def run_in_folder(full: DictConfig, job: Callable[[], T]) -> T:
+    """Run `job` as Hydra's main runs a task, on the config composed once: the run folder made, `.hydra/` (config,
+    hydra config, overrides) and the log file written, HydraConfig set; an exception of the job is raised here."""
+    from hydra._internal.callbacks import Callbacks  # Hydra's runner, as its main uses it (hydra-core 1.3)
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base=None, job_name=str(full.hydra.job.name)):
+        with open_dict(full.hydra):
+            full.hydra.mode = RunMode.RUN
+        callbacks = Callbacks(full)
+        done = run_job(task_function=lambda _: job(), config=full, job_dir_key="hydra.run.dir", job_subdir_key=None,
+                       hydra_context=HydraContext(config_loader=GlobalHydra.instance().config_loader(),
+                                                  callbacks=callbacks))
+        return done.return_value
 
 
 def command(config_name: str, schema: Type[T], run: Callable[[T], Any]) -> Callable[[], None]:
     """The entry point of a command that needs no run folder (translate, evaluate, score, average, serve): the
     config composed and checked once by `precheck` goes straight to `run`, logging warnings to stderr as the
-    command's Hydra config would; flags such as --help, --cfg or -m go to Hydra's own main."""
+    command's Hydra config would; flags such as --help, --cfg or -m go to Hydra's own main (which checks each
+    job's config as it runs it)."""
 
     @hydra.main(version_base=None, config_path=CONF_DIR, config_name=config_name)
     def hydra_main(cfg: DictConfig) -> None:
@@ -110,7 +142,7 @@ def command(config_name: str, schema: Type[T], run: Callable[[T], Any]) -> Calla
             return
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                             format="[%(asctime)s][%(levelname)s] %(message)s")
-        run(checked[0])
+        run(checked.config)
 
     return main
 

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Tuple
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
-from seq2seq.cli.common import claim_run_folder, fail, one_line, precheck, typed
+from seq2seq.cli.common import Claim, claim_run_folder, fail, one_line, precheck, run_in_folder, typed
 from seq2seq.config import CONF_DIR, TrainConfig
 from seq2seq.errors import UserError
 from seq2seq.layout import RunFolder
 
-CLAIMED: Tuple[Path, bool] | None = None  # the run folder this process locked, and whether it existed before
 
-
-@hydra.main(version_base=None, config_path=CONF_DIR, config_name="train")
-def _main(cfg: DictConfig) -> None:
-    train_cfg = typed(cfg, TrainConfig)
+def train(train_cfg: TrainConfig, claim: Claim | None) -> None:
+    """Train into the run folder Hydra set up, print each task's test scores; a user error ends in one line, and
+    a failed start removes the folder if this process made it and no checkpoint was written."""
     train_cfg.data.root = to_absolute_path(train_cfg.data.root)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     from seq2seq.commands.train import run_train  # torch: only once the config is known to be good
@@ -29,7 +26,7 @@ def _main(cfg: DictConfig) -> None:
     try:
         results = run_train(train_cfg, run_dir)
     except (UserError, OSError) as err:
-        if CLAIMED is not None and not CLAIMED[1] and not RunFolder(run_dir).checkpoints.exists():
+        if claim is not None and not claim.existed and not RunFolder(run_dir).checkpoints.exists():
             shutil.rmtree(run_dir, ignore_errors=True)  # a failed start leaves no half-made folder behind
         fail(one_line(err))
     for task, scores in results.get("tasks", {}).items():
@@ -41,10 +38,19 @@ def _main(cfg: DictConfig) -> None:
     print(f"run folder: {run_dir}")
 
 
+@hydra.main(version_base=None, config_path=CONF_DIR, config_name="train")
+def _hydra_main(cfg: DictConfig) -> None:
+    """--help, --cfg and -m sweeps: Hydra composes each job, whose config is checked here before it trains."""
+    train(typed(cfg, TrainConfig), None)
+
+
 def main() -> None:
-    global CLAIMED
-    CLAIMED = claim_run_folder(precheck("train"))
-    _main()
+    composed = precheck("train")  # composed once and checked before any work
+    if composed is None:
+        _hydra_main()
+        return
+    claim = claim_run_folder(composed.full.hydra)  # locked until this process ends
+    run_in_folder(composed.full, lambda: train(composed.config, claim))
 
 
 if __name__ == "__main__":

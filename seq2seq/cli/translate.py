@@ -9,10 +9,9 @@ from seq2seq.config import TranslateConfig
 
 
 def run(translate_cfg: TranslateConfig) -> None:
-    from seq2seq.commands.translate import run_translate
-    from seq2seq.runs.trained import checkpoint_list  # torch: only once the config is known to be good
+    from seq2seq.commands.translate import run_translate  # torch: only once the config is known to be good
 
-    translate_cfg.checkpoint = [to_absolute_path(c) for c in guarded(checkpoint_list, translate_cfg.checkpoint)]
+    translate_cfg.checkpoint = [to_absolute_path(c) for c in translate_cfg.checkpoint]
     guarded(run_translate, translate_cfg)
 
 

@@ -24,6 +24,8 @@ from seq2seq.config.schema import (
     ModuleRef,
     Precision,
     Schedule,
+    Selection,
+    SelectOn,
     SentencePieceConfig,
     SpmType,
     TaskConfig,
@@ -38,7 +40,7 @@ from seq2seq.errors import ConfigError
 __all__ = [
     "AttentionType", "AverageConfig", "Bridge", "Cell", "DataConfig", "DecoderConfig", "DecodingConfig",
     "EncoderConfig", "EvaluateConfig", "InitConfig", "IntervalUnit", "Layout", "ModelConfig", "ModuleRef",
-    "Precision", "Schedule",
+    "Precision", "Schedule", "SelectOn", "Selection",
     "ScoreConfig", "SentencePieceConfig", "ServeConfig", "SpmType", "Strategy", "TaskConfig", "TaskSampling",
     "ToyConfig", "TrainConfig", "TrainerConfig", "TranslateConfig", "WordVectorsConfig", "CONF_DIR", "compose",
     "config_dict", "describe_omegaconf_error", "register_configs", "task_data", "to_typed",
@@ -63,6 +65,24 @@ T = TypeVar("T")
 # the configs ship inside the package (seq2seq/conf: in a checkout a link to the repository's conf/, in a wheel a
 # copy), so a checkout, an editable install and a wheel find them the same way
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+
+
+def required(what: str, _node_: Any) -> Any:
+    """`${required:WHAT}`: a value a preset cannot choose for its user (a run to fine-tune, a back-translation
+    model). Hydra drops `???` where the schema has a default, so a preset names such a key this way; typing the
+    config without it set fails in one line that says how to give it."""
+    key = _node_._get_full_key(None).replace("[", ".").replace("]", "")
+    raise ConfigError(f"{key}: this preset needs {what} (give {key}=...)")
+
+
+OmegaConf.register_new_resolver("required", required, replace=True)
+
+
+def _ours(err: BaseException | None) -> ConfigError | None:
+    """Our own error (`${required:...}`'s) inside OmegaConf's wrapping of a failed interpolation, if any."""
+    while err is not None and not isinstance(err, ConfigError):
+        err = err.__cause__ or err.__context__
+    return err
 
 
 def register_configs() -> None:
@@ -91,11 +111,14 @@ def config_dict(obj: Any) -> Any:
 def to_typed(cfg: DictConfig, schema: Type[T]) -> T:
     """Validate a composed config against `schema` (types, then ranges) and return the dataclass object."""
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(schema), cfg)
+        # merged as plain values (interpolations kept): a key the schema lacks (`+foo=1`) is then refused, where
+        # a composed node that already carries the schema's type would take it in silently
+        plain = OmegaConf.create(OmegaConf.to_container(cfg, resolve=False)) if isinstance(cfg, DictConfig) else cfg
+        merged = OmegaConf.merge(OmegaConf.structured(schema), plain)
         obj = OmegaConf.to_object(merged)
     except ConfigError:
         raise
     except OmegaConfBaseException as err:
-        raise ConfigError(describe_omegaconf_error(err)) from None
+        raise (_ours(err) or ConfigError(describe_omegaconf_error(err))) from None
     assert isinstance(obj, schema)
     return obj

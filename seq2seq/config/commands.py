@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, List
 
 from omegaconf import MISSING
@@ -11,9 +12,19 @@ from seq2seq.config.checks import check
 from seq2seq.config.decoding import DecodingConfig
 
 
+def checkpoint_list(value: Any) -> List[str]:
+    """checkpoint=RUN or checkpoint=[RUN_A,RUN_B]: the runs to load (an ensemble when several), as a list."""
+    items = [value] if isinstance(value, (str, Path)) else list(value) if isinstance(value, (list, tuple)) else []
+    check(bool(items) and all(isinstance(item, (str, Path)) and str(item) for item in items), "checkpoint",
+          "give a run folder (checkpoint=RUN) or a list of them (checkpoint=[A,B])")
+    return [str(item) for item in items]
+
+
 @dataclass
 class TranslateConfig:
-    checkpoint: Any = MISSING  # a run folder (or its checkpoints/NAME folder); [A,B,...]: an ensemble
+    # a run folder (or its checkpoints/NAME folder); [A,B,...]: an ensemble. Typed as Any (OmegaConf has no
+    # str-or-list), a list of folders once the config is made
+    checkpoint: Any = MISSING
     input: str | None = None  # default: stdin
     output: str | None = None  # default: stdout
     # which task of a multi-task checkpoint: its name or SRC-TGT (`task` is taken by the training config group)
@@ -21,6 +32,9 @@ class TranslateConfig:
     device: str = "auto"
     threads: int = 0
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
+
+    def __post_init__(self) -> None:
+        self.checkpoint = checkpoint_list(self.checkpoint)
 
 
 @dataclass
@@ -91,7 +105,7 @@ class EvaluateConfig:
     hyps: List[str] = field(default_factory=list)  # systems, named by their file stems
     hyp: str | None = None  # shorthand for a single hypothesis file
     src: str | None = None  # source of the test set: length buckets by source length, examples
-    checkpoint: Any = None  # translate the test set with this run (or [A,B,...]: an ensemble) first
+    checkpoint: Any = None  # translate the test set with this run (or [A,B,...]: an ensemble) first; a list after
     sweep: str | None = None  # a `seq2seq-train -m` sweep folder: compare all its runs
     pair: str | None = None  # task name or SRC-TGT; default: every task of the checkpoint
     split: str = "test"
@@ -110,6 +124,8 @@ class EvaluateConfig:
     def __post_init__(self) -> None:
         if self.hyp is not None:
             self.hyps = [*self.hyps, self.hyp]
+        if self.checkpoint is not None:
+            self.checkpoint = checkpoint_list(self.checkpoint)
         given = sum([bool(self.hyps), self.checkpoint is not None, self.sweep is not None])
         check(given == 1, "hyps",
               "give hypothesis files (hyp=FILE or hyps=[A,B]) with ref=FILE, or checkpoint=RUN_DIR, or sweep=DIR")

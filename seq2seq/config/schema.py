@@ -249,6 +249,30 @@ class TaskConfig:
                   else f"the task's own {key} names the files' language; set tasks[{self.name}].{key}")
 
 
+class SelectOn(Enum):
+    main = "main"  # the main task's validation BLEU
+    mean = "mean"  # the mean over the tasks with select: true (all of them if none is marked)
+    task = "task"  # one named task's
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What trainer.select_on names, parsed once: main, mean or a task's name."""
+
+    on: SelectOn
+    task: str = ""  # on=task: the task
+
+    @staticmethod
+    def parse(text: str, tasks: List[str]) -> Selection:
+        if text in (SelectOn.main.value, SelectOn.mean.value):
+            return Selection(SelectOn(text))
+        check(text in tasks, "trainer.select_on", f"must be 'main', 'mean' or one of the tasks {tasks}, got {text!r}")
+        return Selection(SelectOn.task, text)
+
+    def __str__(self) -> str:
+        return self.task if self.on == SelectOn.task else self.on.value
+
+
 @dataclass(frozen=True)
 class ModuleRef:
     """A module of the model as a config names it: encoder:NAME, decoder:NAME, embeddings:encoder|decoder:NAME."""
@@ -332,7 +356,7 @@ class TrainerConfig:
     early_stopping: int = 0  # validations without BLEU gain before stopping; 0 = off
     main_task: str = ""  # the task whose epochs and validation BLEU drive the run; "" = the first task
     # validation BLEU for selection, early stopping and the plateau schedule: "main" (the main task), "mean" (of
-    # the tasks with select: true) or a task name
+    # the tasks with select: true) or a task name; read through TrainConfig.selection
     select_on: str = "main"
     task_sampling: TaskSampling = TaskSampling.ratio
     sampling_temperature: float = 5.0  # task_sampling=temperature: 1 = by corpus size, large = uniform

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import List
 
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
 from seq2seq.config.checks import check
 from seq2seq.config.decoding import DecodingConfig
-from seq2seq.config.schema import DataConfig, ModelConfig, TaskConfig, TrainerConfig
+from seq2seq.config.schema import DataConfig, ModelConfig, Selection, SelectOn, TaskConfig, TrainerConfig
 from seq2seq.errors import ConfigError
 
 
@@ -28,8 +28,7 @@ class TrainConfig:
         check(len(self.tasks) > 0, "tasks", "at least one task is needed (task=single)")
         names = [t.name for t in self.tasks]
         check(len(set(names)) == len(names), "tasks", f"task names must be unique, got {names}")
-        check(self.trainer.select_on in ("main", "mean") or self.trainer.select_on in names, "trainer.select_on",
-              f"must be 'main', 'mean' or one of the tasks {names}, got {self.trainer.select_on!r}")
+        selection = self.selection  # checked here, before any work
         check(not self.trainer.main_task or self.trainer.main_task in names, "trainer.main_task",
               f"must be one of the tasks {names}, got {self.trainer.main_task!r}")
         valid = {task.name: task_data(self.data, task).valid for task in self.tasks}  # each task's block checked
@@ -38,7 +37,7 @@ class TrainConfig:
             check(bool(valid[name]), "data.valid" if single else f"tasks[{name}].data.valid",
                   f"is empty, but task {name}'s validation BLEU selects the best checkpoint (trainer.select_on="
                   f"{self.trainer.select_on}); give it a validation split"
-                  + (f" or set tasks[{name}].select=false" if self.trainer.select_on == "mean" else ""))
+                  + (f" or set tasks[{name}].select=false" if selection.on == SelectOn.mean else ""))
 
     @property
     def main_task(self) -> str:
@@ -47,12 +46,16 @@ class TrainConfig:
     @property
     def scored_tasks(self) -> List[str]:
         """The tasks whose validation BLEU is the run's score (best checkpoint, early stopping, plateau)."""
-        select_on = self.trainer.select_on
-        if select_on == "main":
+        selection = self.selection
+        if selection.on == SelectOn.main:
             return [self.main_task]
-        if select_on == "mean":
+        if selection.on == SelectOn.mean:
             return [t.name for t in self.tasks if t.select] or [t.name for t in self.tasks]
-        return [select_on]
+        return [selection.task]
+
+    @property
+    def selection(self) -> Selection:
+        return Selection.parse(self.trainer.select_on, [t.name for t in self.tasks])
 
 
 def task_data(data: DataConfig, task: TaskConfig) -> DataConfig:
@@ -73,8 +76,10 @@ def task_data(data: DataConfig, task: TaskConfig) -> DataConfig:
 def describe_omegaconf_error(err: Exception) -> str:
     """One line: the full key and what went wrong (OmegaConf's messages span several lines)."""
     key = getattr(err, "full_key", None)
+    if isinstance(err, MissingMandatoryValue) and key:
+        return f"{key}: a value is required (give {key}=...)"
+    if isinstance(err, (ConfigAttributeError, ConfigKeyError)) and key:
+        return f"{key}: no such config key (see the keys with --cfg job)"
     msg = getattr(err, "msg", None) or str(err)
     first = " ".join(msg.strip().splitlines()[0].split())
-    if "missing mandatory value" in first.lower() and key:
-        return f"{key}: a value is required (give {key}=...)"
     return f"{key}: {first}" if key else first

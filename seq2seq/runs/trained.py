@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 
 from seq2seq.config import DecodingConfig, TaskConfig
 from seq2seq.decoding import SearchModel, Translator
 from seq2seq.decoding.ensemble import Ensemble
-from seq2seq.errors import CheckpointError, ConfigError, UserError
+from seq2seq.errors import CheckpointError, UserError
 from seq2seq.model import Seq2Seq
 from seq2seq.runs.checkpoint import load_weights
 from seq2seq.runs.folder import CheckpointInfo, read_checkpoint
@@ -94,13 +94,6 @@ def make_translator(trained: Trained | Sequence[Trained], task: TaskConfig | str
     return Translator(model, chosen.name, runs[0].vocabs[chosen.src], runs[0].vocabs[chosen.tgt], cfg, device)
 
 
-def checkpoint_list(value: Any) -> List[str]:
-    """checkpoint=RUN or checkpoint=[RUN_A,RUN_B]: the runs to load (an ensemble when several)."""
-    items = [value] if isinstance(value, (str, Path)) else list(value)
-    if not items or not all(isinstance(item, (str, Path)) and str(item) for item in items):
-        raise ConfigError("checkpoint: give a run folder (checkpoint=RUN) or a list of them (checkpoint=[A,B])")
-    return [str(item) for item in items]
-
-
-def load_runs(value: Any, device: torch.device) -> List[Trained]:
-    return [load_trained(Path(path), device) for path in checkpoint_list(value)]
+def load_runs(checkpoints: List[str], device: torch.device) -> List[Trained]:
+    """The runs of a checkpoint list (TranslateConfig.checkpoint, EvaluateConfig.checkpoint), loaded."""
+    return [load_trained(Path(path), device) for path in checkpoints]

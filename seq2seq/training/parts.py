@@ -13,7 +13,7 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from seq2seq.config import Precision, TaskSampling, TrainConfig
+from seq2seq.config import Precision, TaskSampling, TrainConfig, TrainerConfig
 from seq2seq.data.batching import EpochIterator, TaskSampler
 from seq2seq.data.corpus import TaskData, load_task_data
 from seq2seq.errors import ConfigError
@@ -48,6 +48,36 @@ class TrainingParts:
     schedule: LearningRate
     iterators: Dict[str, EpochIterator]
     sampler: TaskSampler
+    loss_module: torch.nn.Module | None = None  # what computes the loss: the DDP wrapper of the model, or None
+
+    def train_step(self, cfg: TrainerConfig, task: str, step: int, progress: float) -> Tuple[float, int]:
+        """Optimiser step number `step` on the task's next batch (this rank's share of the global batch): the
+        loss under bf16 autocast if asked, scaled to the global batch, the schedule's rate for the step and the
+        run's `progress` (0..1), backward, clipping, update. Returns the global batch's summed loss and its target
+        tokens; a non-finite loss raises NonFiniteLoss before anything is updated."""
+        device, world = self.placement.device, self.placement.world
+        batch, tokens = self.iterators[task].next_share()  # tokens: of the global batch, over all ranks
+        batch = batch.to(device)
+        self.model.train()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == Precision.bf16):
+            module = self.model if self.loss_module is None else self.loss_module
+            loss_sum = module(task, batch, cfg.label_smoothing)
+        # DDP averages gradients over ranks: scaling by the world size makes them those of the global batch
+        loss = loss_sum * world / tokens
+        total = distributed.all_sum(loss_sum) if world > 1 else loss_sum.detach()
+        if not torch.isfinite(total):
+            raise NonFiniteLoss(task)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.schedule.before_step(step, progress)
+        loss.backward()
+        if cfg.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_norm)
+        self.optimizer.step()
+        return total.item(), tokens
+
+
+class NonFiniteLoss(Exception):
+    """A step's loss was NaN or infinite (nothing was updated); the argument is the task."""
 
 
 def placement(cfg: TrainConfig) -> Placement:
@@ -134,4 +164,5 @@ def make_parts(cfg: TrainConfig, run_dir: Path) -> TrainingParts:
     model = training_model(cfg, vocabs, where.device, fresh, source)
     optimizer, schedule = optimisation(cfg, model)
     iterators, sampler = batch_streams(cfg, data, where)
-    return TrainingParts(where, data, vocabs, model, optimizer, schedule, iterators, sampler)
+    wrapped = distributed.wrap(model, where.device) if where.world > 1 else None
+    return TrainingParts(where, data, vocabs, model, optimizer, schedule, iterators, sampler, wrapped)

@@ -16,7 +16,7 @@ from typing import Any, Dict, Tuple
 import torch
 from tqdm import tqdm
 
-from seq2seq.config import DecodingConfig, IntervalUnit, Precision, Strategy, TrainConfig, config_dict
+from seq2seq.config import DecodingConfig, IntervalUnit, SelectOn, Strategy, TrainConfig, config_dict
 from seq2seq.data.batching import corpus_batch, seeded, token_batches
 from seq2seq.data.corpus import TaskData
 from seq2seq.data.files import clean_line
@@ -30,7 +30,7 @@ from seq2seq.runs.device import describe
 from seq2seq.text import Vocab
 from seq2seq.training import distributed
 from seq2seq.training.metrics import MetricsLog
-from seq2seq.training.parts import TrainingParts, make_parts
+from seq2seq.training.parts import NonFiniteLoss, TrainingParts, make_parts
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,10 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path, parts: TrainingParts | None = None):
         """`parts` default to make_parts(cfg, run_dir): everything a run is made of (seq2seq.training.parts)."""
         self.cfg, self.run_dir = cfg, run_dir
-        parts = parts or make_parts(cfg, run_dir)
+        self.parts = parts = parts or make_parts(cfg, run_dir)
         self.rank, self.world, self.device = parts.placement.rank, parts.placement.world, parts.placement.device
         self.checkpoints = Checkpoints(RunFolder(run_dir).checkpoints, cfg.trainer.keep_checkpoints)
         self.data, self.vocabs, self.model = parts.data, parts.vocabs, parts.model
-        # what computes the training loss: the model, or its DistributedDataParallel wrapper
-        self.loss_module = distributed.wrap(self.model, self.device) if self.world > 1 else self.model
         self.optimizer, self.schedule = parts.optimizer, parts.schedule
         self.iterators, self.sampler = parts.iterators, parts.sampler
         self.main = cfg.main_task
@@ -197,28 +195,15 @@ class Trainer:
             return self.step
         return self.task_updates[self.main] if task == self.main else 0
 
-    def train_step(self, task: str):
-        t = self.cfg.trainer
-        batch, tokens = self.iterators[task].next_share()  # tokens: of the global batch, over all ranks
-        batch = batch.to(self.device)
-        self.model.train()
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=t.precision == Precision.bf16):
-            loss_sum = self.loss_module(task, batch, t.label_smoothing)
-        # DDP averages gradients over ranks: scaling by the world size makes them those of the global batch
-        loss = loss_sum * self.world / tokens
-        total = distributed.all_sum(loss_sum) if self.world > 1 else loss_sum.detach()
-        if not torch.isfinite(total):
+    def train_step(self, task: str) -> Tuple[float, int]:
+        """One optimiser step on the task's next batch (TrainingParts.train_step): its summed loss and tokens."""
+        try:
+            return self.parts.train_step(self.cfg.trainer, task, self.step + 1, self.progress())
+        except NonFiniteLoss:
             latest = self.checkpoints.latest()
             raise TrainingStopped(f"non-finite loss at step {self.step + 1} (task {task}); the last good "
                                   f"checkpoint is {latest.name if latest else 'none'}; lower trainer.lr or "
-                                  "set trainer.clip_norm")
-        self.optimizer.zero_grad(set_to_none=True)
-        self.schedule.before_step(self.step + 1, self.progress())
-        loss.backward()
-        if t.clip_norm > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip_norm)
-        self.optimizer.step()
-        return total.item(), tokens
+                                  "set trainer.clip_norm") from None
 
     def keep_snapshots(self) -> None:
         """Copy the current weights to RUN/snapshots/min_M for every snapshot minute the wall clock has passed."""
@@ -302,7 +287,7 @@ class Trainer:
         results = {name: self.validate_task(name, data) for name, data in self.data.items() if data.data.valid}
         scored = self.cfg.scored_tasks
         score = sum(results[name]["bleu"] for name in scored) / len(scored)
-        select_on = self.cfg.trainer.select_on
+        selection = self.cfg.selection
         improved = self.best_score is None or score > self.best_score
         if improved:
             self.best_score, self.best_step, self.bad_validations = score, self.step, 0
@@ -314,7 +299,7 @@ class Trainer:
                      r["ppl"], r["bleu"])
             self._record({"kind": "valid", "task": name, **r})
         log.info("validation score %.2f (%s)%s in %.1f s", score,
-                 f"main task {self.main}" if select_on == "main" else select_on,
+                 f"main task {self.main}" if selection.on == SelectOn.main else selection,
                  " new best" if improved else f", best {self.best_score:.2f} at step {self.best_step}",
                  time.perf_counter() - started)
         self.validated_step = self.step

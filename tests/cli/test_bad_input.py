@@ -223,6 +223,11 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypa
     (["seq2seq-train", "model.encoder.dropout=1.5"], "model.encoder.dropout: must be in [0, 1)"),
     (["seq2seq-train", "trainer.max_steps=many"], "trainer.max_steps"),
     (["seq2seq-train", "model=transformer"], "available options in 'model': gnmt, gru_bahdanau"),
+    (["seq2seq-train", "experiment=multi30k_atention"], "experiment=multi30k_atention: no such option; "
+     "available options in 'experiment': multi30k_attention,"),  # a typo in a preset name never trains the default
+    (["seq2seq-train", "+trainer.patience=3"], "trainer.patience: no such config key"),
+    (["seq2seq-train", "+foo=1"], "foo: no such config key"),
+    (["seq2seq-train", "model.encoder"], "model.encoder: cannot parse this override (missing EQUAL"),
     (["seq2seq-train", "data=files"], ": a value is required (give data."),
     (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=0"], "decoding.beam_size: must be in [1,"),
     (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=10"],
@@ -231,6 +236,8 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypa
      "decoding.temperature: is only read by sampling, not beam; add decoding=sample"),
     (["seq2seq-train", "data.spm.vocab_size=-3"], "data.spm.vocab_size"),
     (["seq2seq-evaluate", "hyps=[a.txt]"], "ref: a reference file is needed"),
+    (["seq2seq-translate", "checkpoint=[]"], "checkpoint: give a run folder (checkpoint=RUN) or a list of them"),
+    (["seq2seq-evaluate", "checkpoint=[run,3]"], "checkpoint: give a run folder (checkpoint=RUN) or a list of them"),
 ])
 def test_config_mistakes_fail_before_work_with_one_line(tmp_path, args, needle):
     result = run_cli([*args, f"hydra.run.dir={tmp_path / 'run'}"] if args[0] == "seq2seq-train" else args,

@@ -50,7 +50,7 @@ def test_a_task_data_block_is_merged_over_the_run_data(tmp_path):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("+tasks.1.data.max_lenth=9", r"tasks\[cp\]\.data\.max_lenth: Key 'max_lenth' not in 'DataConfig'"),
+    ("+tasks.1.data.max_lenth=9", r"tasks\[cp\]\.data\.max_lenth: no such config key"),
     ("+tasks.1.data.max_length=0", r"tasks\[cp\]\.data\.max_length: must be >= 1"),
     ("+tasks.1.data.train_lines=9:3", r"tasks\[cp\]\.data\.train_lines: must have START < END"),
     ("+tasks.1.data.train_lines=first", r"tasks\[cp\]\.data\.train_lines: must be START:END"),

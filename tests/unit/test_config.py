@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,13 @@ from seq2seq.config import (
     DecoderConfig,
     EvaluateConfig,
     InitConfig,
+    Selection,
+    SelectOn,
     TrainConfig,
     TranslateConfig,
     WordVectorsConfig,
     config_dict,
+    task_data,
     to_typed,
 )
 from seq2seq.config.changes import config_changes, trained_keys
@@ -30,13 +34,40 @@ def options(group: str):
     return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
 
 
+def given_required(overrides: list) -> TrainConfig:
+    """The config, with every key the preset leaves to its user (`${required:...}`) given, as its message says."""
+    try:
+        return train_config(overrides)
+    except ConfigError as err:
+        needed = re.fullmatch(r"(\S+): this preset needs .+ \(give \1=\.\.\.\)", str(err))
+        assert needed, err
+        return given_required([*overrides, f"{needed.group(1)}=runs/elsewhere"])
+
+
+def test_presets_that_need_a_model_are_refused_without_it():
+    needing = {}
+    for name in options("experiment"):
+        try:
+            train_config([f"experiment={name}"])
+        except ConfigError as err:
+            needing[name] = str(err).split(":")[0]
+    assert needing == {"multi30k_lowres_many_to_one_finetune": "trainer.finetune_from",
+                       "multi30k_lowres_many_to_one_backtranslation": "tasks.2.data.back_translation",
+                       "multi30k_lowres_de_en_backtranslation": "tasks.1.data.back_translation",
+                       "multi30k_tatoeba_backtranslation": "tasks.2.data.back_translation",
+                       "multi30k_lowres_many_to_one_mix": "tasks.2.data.back_translation",
+                       "multi30k_lowres_one_to_many_mix": "tasks.3.data.back_translation"}
+    given = given_required(["experiment=multi30k_lowres_de_en_backtranslation"])
+    assert task_data(given.data, given.tasks[1]).back_translation == "runs/elsewhere"
+
+
 @pytest.mark.parametrize("group", ["data", "model", "task", "trainer", "decoding", "experiment"])
 def test_every_option_of_every_group_composes_and_validates(group):
     assert options(group), f"conf/{group} is empty"
     for option in options(group):
         extra = ["data.train=a", "data.valid=b", "data.test=c", "data.src=x", "data.tgt=y"] \
             if (group, option) == ("data", "files") else []
-        cfg = train_config([f"{group}={option}", *extra])
+        cfg = given_required([f"{group}={option}", *extra])
         assert isinstance(cfg, TrainConfig)
         assert cfg.tasks, option
 
@@ -53,7 +84,7 @@ def test_experiments_hold_only_deltas_and_name_their_run():
     for name in options("experiment"):
         text = (CONF / "experiment" / f"{name}.yaml").read_text()
         assert text.startswith("# @package _global_"), name
-        assert train_config([f"experiment={name}"]).name == name
+        assert given_required([f"experiment={name}"]).name == name
 
 
 def test_reference_model_matches_the_issue():
@@ -91,6 +122,17 @@ def test_out_of_range_values_name_the_key(override, key):
     base = ["model=lstm_context"] if "input_feeding" in override else []
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         train_config([*base, override])
+
+
+def test_select_on_is_parsed_once_into_a_selection():
+    shared = ["experiment=toy_shared_decoder"]
+    names = [t.name for t in train_config(shared).tasks]
+    assert train_config(shared).selection == Selection(SelectOn.mean)  # the preset's select_on: mean
+    main = train_config([*shared, "trainer.select_on=main", f"trainer.main_task={names[1]}"])
+    assert (main.selection, main.scored_tasks) == (Selection(SelectOn.main), [names[1]])
+    one = train_config([*shared, f"trainer.select_on={names[1]}"])
+    assert (one.selection, one.scored_tasks, str(one.selection)) == (Selection(SelectOn.task, names[1]),
+                                                                     [names[1]], names[1])
 
 
 def test_wrong_enum_value_lists_allowed_values():
