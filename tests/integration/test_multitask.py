@@ -108,6 +108,7 @@ SLICE = [f"data.root={DATA}", "data.spm.vocab_size=300", "data.train_lines=0:100
     ("multi30k_many_to_many", []),
     ("multi30k_lowres_many_to_one", ["tasks.0.data.train_lines=0:500", "tasks.1.data.train_lines=5000:5500"]),
     ("multi30k_lowres_one_to_many", ["tasks.0.data.train_lines=0:500", "tasks.1.data.train_lines=5000:5500"]),
+    ("multi30k_lowres_en_de_copy", ["tasks.0.data.train_lines=0:500", "tasks.1.data.train_lines=5000:5500"]),
     ("multi30k_tatoeba_many_to_one", ["+tasks.1.data.train_lines=0:500"]),
     ("multi30k_tatoeba_autoencoder", ["+tasks.1.data.train_lines=0:500"]),
 ])
