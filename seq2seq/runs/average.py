@@ -15,7 +15,7 @@ from safetensors.torch import save_file
 from seq2seq.atomic import write_folder
 from seq2seq.errors import CheckpointError, ConfigError, UserError
 from seq2seq.layout import RunFolder
-from seq2seq.runs.checkpoint import MODEL_FILE, STATE_FILE, read_tensors
+from seq2seq.runs.checkpoint import MODEL_FILE, STATE_FILE, Checkpoints, read_tensors
 from seq2seq.runs.folder import CheckpointInfo, read_checkpoint
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def last_checkpoints(run: Path, count: int) -> List[Path]:
     """The `count` newest step folders of a run."""
-    steps = sorted(p for p in RunFolder(run).checkpoints.glob("step_*") if (p / STATE_FILE).is_file())
+    steps = Checkpoints(RunFolder(run).checkpoints).steps()
     if not steps:
         raise CheckpointError(f"{run}: no step checkpoints (checkpoints/step_*) to average")
     if len(steps) < count:
@@ -60,8 +60,7 @@ def check_output(output: Path, inputs: Sequence[Path]) -> None:
         if resolved == source.resolve() or resolved in source.resolve().parents:
             raise UserError(f"output: {output} holds {source}, a checkpoint being averaged; choose a new folder")
     for folder in (resolved, *resolved.parents):
-        if folder == RunFolder(folder.parent).checkpoints and ((folder / "latest").exists()
-                                                               or any(folder.glob("step_*"))):
+        if folder == RunFolder(folder.parent).checkpoints and Checkpoints(folder).in_use():
             raise UserError(f"output: {output} is inside the run's checkpoints folder {folder}, which training "
                             "prunes; choose a folder outside it")
     if output.exists() and not is_average(output):

@@ -136,6 +136,14 @@ class Checkpoints:
     def best(self) -> Path:
         return self.folder / "best"
 
+    def steps(self) -> List[Path]:
+        """The complete step folders, oldest first (a folder still being written has no state file yet)."""
+        return sorted(p for p in self.folder.glob("step_*") if (p / STATE_FILE).is_file())
+
+    def in_use(self) -> bool:
+        """Whether the folder holds a training's checkpoints (a `latest` pointer or step folders)."""
+        return (self.folder / "latest").exists() or any(self.folder.glob("step_*"))
+
     def latest(self) -> Path | None:
         pointer = self.folder / "latest"
         if not pointer.is_file():
