@@ -131,6 +131,10 @@ class DataConfig:
     # target file alone (back-translation, seq2seq.runs.backtranslation); validation and test read both files
     back_translation: str = ""
     back_translation_decoding: Strategy = Strategy.beam
+    # tagged back-translation (Caswell et al. 2019): every synthetic source starts with the tag <bt>, one piece of
+    # the source language's SentencePiece model added to the ids (not the text), so the model can tell synthetic
+    # sources from real ones; translation never adds it
+    back_translation_tag: bool = False
     spm: SentencePieceConfig = field(default_factory=SentencePieceConfig)
     # where prepared corpora (encoded, memory-mapped training pairs) and SentencePiece models are kept and shared
     # by runs, resumes, sweeps and ranks; on a cluster, a folder every machine reads

@@ -3,6 +3,7 @@ through memory maps) and its validation/test text."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from seq2seq.data.prepared import PairCorpus, key_of, locked, prepared_corpus
 from seq2seq.data.stream import Selection, SentenceSample, file_identity, selected_pairs
 from seq2seq.errors import ConfigError, DataError
 from seq2seq.layout import RunFolder
-from seq2seq.text import Vocab, train_sentencepiece
+from seq2seq.text import BT_TAG, Vocab, train_sentencepiece
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +163,11 @@ def back_translated_text(task: TaskConfig, cfg: DataConfig, run_dir: Path, seed:
 
 
 def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], texts: Dict[str, TrainingText],
-                run_dir: Path, cache: Path) -> Dict[str, Vocab]:
+                run_dir: Path, cache: Path, tagged: Sequence[str] = ()) -> Dict[str, Vocab]:
     """One SentencePiece model per language (the same object for all when joint): the run folder's own, else
     one trained before on the same text with the same options (PREPARED/vocab), else trained now on a bounded
-    sample of the text streamed once, kept there for the next run, and copied into the run folder."""
+    sample of the text streamed once, kept there for the next run, and copied into the run folder. A model of a
+    language in `tagged` (the source of a tagged back-translated task) has the tag as one piece."""
     languages = sorted({t.src for t in tasks} | {t.tgt for t in tasks})
     files = RunFolder.vocab_names(languages, cfg.joint)
     check_shared_vocabs(tasks, files)
@@ -178,14 +180,17 @@ def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], texts: Di
     missing = sorted({name for name in files.values() if not (run_dir / name).is_file()})
     for name in missing:
         members = [lang for lang in languages if files[lang] == name]
+        symbols = [BT_TAG] if set(members) & set(tagged) else []
         identity = {"format": 1, "cleaning": CLEANING, "spm": config_dict(cfg), "sample_seed": SAMPLE_SEED,
                     "text": [[lang, list(parts[lang])] for lang in members]}
+        if symbols:  # only then: the identity (and cache) of every untagged model stays what it was
+            identity["symbols"] = symbols
         cached = cache / "vocab" / key_of(identity) / name
         with locked(cached.parent):
             if not cached.is_file():
                 sample = SentenceSample(cfg.max_sentences, cfg.max_characters, SAMPLE_SEED)
                 _stream_sample(sample, members, parts, texts)
-                train_sentencepiece(sample.sentences(), cached, cfg, sample.seen)
+                train_sentencepiece(sample.sentences(), cached, cfg, sample.seen, symbols)
         write_atomic(run_dir / name, cached.read_bytes())
     loaded = {name: Vocab.load(run_dir / name) for name in set(files.values())}
     return {lang: loaded[files[lang]] for lang in languages}
@@ -244,15 +249,20 @@ def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path, 
         cache = prepared_root(data)
         texts[task.name] = back_translated_text(task, data, run_dir, seed, cache, back_translate) \
             if data.back_translation else training_text(task, data, run_dir, seed, cache)
-    vocabs = load_vocabs(cfg.spm, tasks, texts, run_dir, prepared_root(cfg))
+    tagged = [task.src for task in tasks if configs[task.name].back_translation_tag]
+    vocabs = load_vocabs(cfg.spm, tasks, texts, run_dir, prepared_root(cfg), tagged)
     result = {}
     for task in tasks:
         data, text = configs[task.name], texts[task.name]
         src_vocab, tgt_vocab = vocabs[task.src], vocabs[task.tgt]
         identity = {**text.identity, "cleaning": CLEANING, "vocabs": {"src": src_vocab.digest,
                                                                       "tgt": tgt_vocab.digest}}
+        encode_src = src_vocab.encode
+        if data.back_translation_tag:  # the tag's id before each synthetic source's pieces (not in the text)
+            identity["tag"] = BT_TAG
+            encode_src = functools.partial(with_tag, src_vocab.encode, src_vocab.processor.piece_to_id(BT_TAG))
         corpus, manifest, folder = prepared_corpus(prepared_root(data), identity, text.chunks,
-                                                   {"src": src_vocab.encode, "tgt": tgt_vocab.encode},
+                                                   {"src": encode_src, "tgt": tgt_vocab.encode},
                                                    {"src": len(src_vocab), "tgt": len(tgt_vocab)}, text.where)
         if manifest["dropped_empty"]:
             log.info("%s: skipped %d pairs with an empty or whitespace-only side", text.where,
@@ -266,6 +276,11 @@ def load_task_data(cfg: DataConfig, tasks: Sequence[TaskConfig], run_dir: Path, 
         log.info("task %s: %d training pairs (prepared in %s), %d validation sentences (%s)", task.name, len(train),
                  folder, len(valid_src), data_folder(data, run_dir))
     return result, vocabs
+
+
+def with_tag(encode: Callable[[Sequence[str]], List[List[int]]], tag: int, lines: Sequence[str]) -> List[List[int]]:
+    """`encode`, with the tag's id before every non-empty line's pieces (an empty line stays empty: dropped)."""
+    return [[tag, *ids] if ids else ids for ids in encode(lines)]
 
 
 def read_split(cfg: DataConfig, task: TaskConfig, prefix: str, run_dir: Path,

@@ -20,6 +20,7 @@ from seq2seq.errors import DataError
 log = logging.getLogger(__name__)
 
 UNK, PAD, BOS, EOS = 0, 1, 2, 3
+BT_TAG = "<bt>"  # starts a tagged back-translated source (data.back_translation_tag): one piece of its model
 THREADS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
@@ -61,8 +62,11 @@ class Vocab:
         return [self.processor.id_to_piece(int(i)) for i in ids]
 
 
-def train_sentencepiece(lines: List[str], path: Path, cfg: SentencePieceConfig, seen: int) -> Vocab:
-    """Train a model on `lines` (a sample of `seen` sentences) and write it to `path` (atomically)."""
+def train_sentencepiece(lines: List[str], path: Path, cfg: SentencePieceConfig, seen: int,
+                        symbols: Sequence[str] = ()) -> Vocab:
+    """Train a model on `lines` (a sample of `seen` sentences) and write it to `path` (atomically); each of
+    `symbols` is always one piece."""
+    extra = {"user_defined_symbols": list(symbols)} if symbols else {}
     model = io.BytesIO()
     try:
         spm.SentencePieceTrainer.train(
@@ -78,6 +82,7 @@ def train_sentencepiece(lines: List[str], path: Path, cfg: SentencePieceConfig, 
             hard_vocab_limit=False,  # small corpora (toy tasks) get fewer pieces instead of an error
             num_threads=THREADS,
             minloglevel=2,
+            **extra,
         )
     except RuntimeError as err:
         raise DataError(f"{path}: SentencePiece training failed: {str(err).splitlines()[0]}") from None

@@ -344,6 +344,11 @@ def mono_targets(root: Path) -> List[str]:
     return targets
 
 
+def test_a_tag_without_back_translation_is_refused():
+    with pytest.raises(ConfigError, match=r"tasks\[inv\]\.data\.back_translation_tag: marks back-translated"):
+        back_translation_config(Path("/nowhere"), Path("/nowhere"), "+tasks.0.data.back_translation_tag=true")
+
+
 def test_back_translated_sources_are_the_model_s_translations_of_the_targets(trained, tmp_path):
     """`trained` (in->reverse) writes the sources of a reverse->in task from its `in` file alone."""
     targets = mono_targets(tmp_path)
@@ -367,6 +372,26 @@ def test_back_translated_sources_are_the_model_s_translations_of_the_targets(tra
                      tmp_path / "run")
     assert read_lines(made) == load(trained).translate(targets[10:70])
     assert len(greedy.data["bt"].train) == sum(1 for s in read_lines(made) if s)
+
+
+def test_tagged_back_translation_starts_every_synthetic_source_with_one_tag_piece(trained, tmp_path):
+    """data.back_translation_tag (Caswell et al. 2019): the synthetic sources start with <bt>, one piece of the
+    source language's model put before their pieces, and the real task's sources never contain it."""
+    mono_targets(tmp_path)
+    plain = Trainer(back_translation_config(tmp_path, trained), tmp_path / "plain")
+    tagged = Trainer(back_translation_config(tmp_path, trained, "+tasks.1.data.back_translation_tag=true"),
+                     tmp_path / "tagged")
+    made = [read_lines(tmp_path / run / "data" / "backtranslated.bt.reverse") for run in ("plain", "tagged")]
+    assert made[0] == made[1]  # the same translations: the tag is in the ids, not the text
+    vocab = tagged.vocabs["reverse"]
+    tag = vocab.processor.piece_to_id("<bt>")
+    assert tag > 3 and vocab.pieces([tag]) == ["<bt>"] and plain.vocabs["reverse"].processor.piece_to_id("<bt>") == 0
+    synthetic = tagged.data["bt"].train.ids("src")
+    assert len(synthetic) == len(plain.data["bt"].train) and all(list(ids[:1]) == [tag] for ids in synthetic)
+    assert all(tag not in list(ids) for ids in tagged.data["inv"].train.ids("src"))
+    # the rest of each source is what the untagged run encodes (the tag is a piece of its own)
+    assert vocab.decode([list(ids[1:]) for ids in synthetic]) == \
+        plain.vocabs["reverse"].decode(plain.data["bt"].train.ids("src"))
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
