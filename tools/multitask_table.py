@@ -80,6 +80,7 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
     return {"hyps": hyps, "test_sha256": text_hash(refs), "bleu": scores["bleu"], "chrf": scores["chrf"],
             "updates": best.get("task_updates", {}).get(task, best["step"]), "best_step": best["step"],
             "minutes": round(results["training_seconds"] / 60, 1), "epochs": results["epochs"],
+            "valid_bleu": results["best_validation_score"],  # what mixes are chosen on, never the test set
             "stopped": results["stopped"],
             "train_pairs": results["tasks"][task].get("train_pairs")}
 
@@ -177,7 +178,9 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
            "minutes": [m["minutes"] for m in multi], "baseline_minutes": [s["minutes"] for s in single],
            "train_pairs": multi[0]["train_pairs"], "baseline_train_pairs": single[0]["train_pairs"],
            "stopped": [m.get("stopped") for m in multi], "baseline_stopped": [s.get("stopped") for s in single],
-           "epochs": [m.get("epochs") for m in multi], "baseline_epochs": [s.get("epochs") for s in single]}
+           "epochs": [m.get("epochs") for m in multi], "baseline_epochs": [s.get("epochs") for s in single],
+           "valid_bleu": [m.get("valid_bleu") for m in multi],
+           "baseline_valid_bleu": [s.get("valid_bleu") for s in single]}
     row["bleu_mean"] = round(statistics.mean(row["bleu"]), 2)
     row["baseline_bleu_mean"] = round(statistics.mean(row["baseline_bleu"]), 2)
     row["bleu_std"], row["baseline_bleu_std"] = spread(row["bleu"]), spread(row["baseline_bleu"])
@@ -188,6 +191,11 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
 def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
     return (f"SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets {row['preset']} --seeds "
             + " ".join(map(str, row["seeds"])) + "".join(f" {o}" for o in overrides))
+
+
+def mean_of(values: List[float | None] | None) -> str:
+    """The mean of a row's per-seed values, or ? where a record predates the value."""
+    return "?" if not values or None in values else f"{statistics.mean(values):.2f}"
 
 
 def capped(stopped: List[str | None]) -> str:
@@ -206,16 +214,19 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
     lines = ["test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation BLEU; mean ± "
              "standard deviation over seeds (one seed: its score). Minutes: training time as the trainer counts it "
              "(validation excluded) on this 2-core machine; a fine-tuning row counts its parent's training too, a "
-             "back-translation row its back-translation model's. Runs at a cap: those that reached a cap (of epochs) "
-             "instead of stopping on validation. Each row's command is listed below the table.", "",
+             "back-translation row its back-translation model's. Validation: the best checkpoint's main-task "
+             "validation BLEU (greedy), what checkpoints and mixes are chosen on. Runs at a cap: those that reached "
+             "a cap (of epochs) instead of stopping on validation. Each row's command is listed below the table.", "",
              "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
-             "| main-task updates multi / single | minutes multi / single | runs at a cap multi / single |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| validation BLEU multi / single | main-task updates multi / single | minutes multi / single "
+             "| runs at a cap multi / single |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
             f"| {r['preset']} | {r['task']} | {', '.join(map(str, r['seeds']))} | {mean_sd(r['bleu'])} | "
             f"{mean_sd(r['baseline_bleu'])} (`{r['baseline']}`) | {r['gain']:+.2f} | {r['p_value']:.3f} | "
             f"{statistics.mean(r['chrf']):.2f} / {statistics.mean(r['baseline_chrf']):.2f} | "
+            f"{mean_of(r.get('valid_bleu'))} / {mean_of(r.get('baseline_valid_bleu'))} | "
             f"{statistics.mean(r['main_task_updates']):,.0f} / {statistics.mean(r['baseline_updates']):,.0f} | "
             f"{statistics.mean(r['minutes']):.0f} / {statistics.mean(r['baseline_minutes']):.0f} | "
             f"{capped(r['stopped'])} / {capped(r['baseline_stopped'])} |")
