@@ -19,6 +19,12 @@ and every measured run leaves a record (its test translations and numbers, docs/
 seedN.json.gz, committed) from which a later invocation builds the row without the run folder. A run or record made
 with another training config than the preset and overrides compose to now (say, after a preset's patience changed)
 is refused with the keys that differ, never reused: delete the record and the run folder to measure it again.
+
+A variant (say, another mixing ratio, chosen on validation) is a row of its own, PRESET@NAME, whose multi-task runs
+take --variant-overrides and whose baseline is the preset's:
+
+    SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one_mix \
+        --seeds 1 --variant aux0.5 --variant-overrides tasks.1.mixing_ratio=0.5 tasks.2.mixing_ratio=0.5
 """
 
 from __future__ import annotations
@@ -93,17 +99,20 @@ def record_path(records: Path, preset: str, seed: int) -> Path:
     return records / preset / f"seed{seed}.json.gz"
 
 
-def record(preset: str, seed: int, task: str, out: Path, records: Path, overrides: List[str]) -> Dict[str, Any]:
+def record(preset: str, seed: int, task: str, out: Path, records: Path, overrides: List[str],
+           label: str = "") -> Dict[str, Any]:
     """One run's test translations and numbers: from its committed record (so a table grows over sessions whose
-    run folders are gone), else trained if need be, measured and recorded."""
-    path = record_path(records, preset, seed)
+    run folders are gone), else trained if need be, measured and recorded. `label` (default: the preset) names
+    the record and run folders: PRESET@VARIANT for a variant's overrides."""
+    label = label or preset
+    path = record_path(records, label, seed)
     wanted = trained_config(preset, seed, overrides)
     if path.is_file():
         kept = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
         refuse_stale(path, kept["config"], preset, wanted, "delete it (and its run folder) to measure "
                      "the preset as it is")
         return kept
-    run = out / preset / f"seed{seed}"
+    run = out / label / f"seed{seed}"
     train_once(preset, seed, run, overrides)
     measured = {**measure(run, task), "config": wanted}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,19 +127,19 @@ def back_translation_keys(preset: str) -> List[str]:
             if "${required:" in str((spec.get("data") or {}).get("back_translation", ""))]
 
 
-def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
-                    extra: List[str]) -> Dict[str, Any]:
+def back_translated(preset: str, seed: int, task: str, out: Path, records: Path, extra: List[str],
+                    label: str, own: List[str]) -> Dict[str, Any]:
     """The record of a preset with a back-translated task: the same seed's run of its back-translation model
     (BACK_TRANSLATORS) is trained first unless the preset's record exists, given to the preset's back-translation
-    keys, and its minutes are counted."""
+    keys, and its minutes are counted. `own`: overrides of the preset's run alone (a variant's)."""
     model_preset, model_task = BACK_TRANSLATORS[preset]
     run = out / model_preset / f"seed{seed}"
     named = run.relative_to(ROOT) if run.is_relative_to(ROOT) else run  # as the record's config keeps it
     model = record(model_preset, seed, model_task, out, records, extra)
-    if not record_path(records, preset, seed).is_file():
+    if not record_path(records, label, seed).is_file():
         train_once(model_preset, seed, run, extra)
     given = [f"{key}={named}" for key in back_translation_keys(preset)]
-    mine = record(preset, seed, task, out, records, [*extra, *given])
+    mine = record(preset, seed, task, out, records, [*extra, *given, *own], label)
     return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
 
 
@@ -142,22 +151,26 @@ def references(preset: str, task: str) -> List[str]:
     return read_split(data, spec, data.test, ROOT)[1]
 
 
-def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[str]) -> Dict[str, Any]:
+def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[str], variant: str = "",
+           own: List[str] = ()) -> Dict[str, Any]:
+    """The row of a preset (or of its variant: `own` overrides for its multi-task runs alone, under the name
+    PRESET@VARIANT) against its baseline, over `seeds`."""
     baseline, task, parent = ROWS[preset]
+    label, own = (f"{preset}@{variant}" if variant else preset), list(own)
     multi, single = [], []
     for seed in seeds:
         single.append(record(baseline, seed, task, out, records, extra))
         if preset in BACK_TRANSLATORS:
-            multi.append(back_translated(preset, seed, task, out, records, extra))
+            multi.append(back_translated(preset, seed, task, out, records, extra, label, own))
             continue
         if parent is None:
-            multi.append(record(preset, seed, task, out, records, extra))
+            multi.append(record(preset, seed, task, out, records, [*extra, *own], label))
             continue
         # a fine-tuning row starts from the same seed's run of the preset it tunes, and costs both trainings
         tuned, parent_run = record(parent, seed, task, out, records, extra), out / parent / f"seed{seed}"
-        if not record_path(records, preset, seed).is_file():  # to fine-tune, the parent's run folder is needed
+        if not record_path(records, label, seed).is_file():  # to fine-tune, the parent's run folder is needed
             train_once(parent, seed, parent_run, extra)
-        mine = record(preset, seed, task, out, records, [*extra, f"trainer.finetune_from={parent_run}"])
+        mine = record(preset, seed, task, out, records, [*extra, f"trainer.finetune_from={parent_run}", *own], label)
         multi.append({**mine, "updates": tuned["updates"] + mine["updates"],
                       "minutes": round(tuned["minutes"] + mine["minutes"], 1)})
     refs = references(baseline, task)
@@ -170,7 +183,8 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     def spread(values: List[float]) -> float:
         return round(statistics.stdev(values), 2) if len(values) > 1 else 0.0
 
-    row = {"preset": preset, "baseline": baseline, "task": task, "seeds": seeds,
+    row = {"preset": preset, "variant": variant, "variant_overrides": own, "baseline": baseline, "task": task,
+           "seeds": seeds,
            "bleu": [m["bleu"] for m in multi], "baseline_bleu": [s["bleu"] for s in single],
            "chrf": [m["chrf"] for m in multi], "baseline_chrf": [s["chrf"] for s in single],
            "p_value": round(p, 4), "p_seed": seeds[median],
@@ -189,8 +203,15 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
 
 
 def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
+    variant = f" --variant {row['variant']} --variant-overrides " + " ".join(
+        f"'{o}'" for o in row["variant_overrides"]) if row.get("variant") else ""
     return (f"SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets {row['preset']} --seeds "
-            + " ".join(map(str, row["seeds"])) + "".join(f" {o}" for o in overrides))
+            + " ".join(map(str, row["seeds"])) + variant + (" --" if overrides else "")  # then no flag takes them
+            + "".join(f" {o}" for o in overrides))
+
+
+def row_name(row: Dict[str, Any]) -> str:
+    return f"{row['preset']}@{row['variant']}" if row.get("variant") else row["preset"]
 
 
 def mean_of(values: List[float | None] | None) -> str:
@@ -223,7 +244,7 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
-            f"| {r['preset']} | {r['task']} | {', '.join(map(str, r['seeds']))} | {mean_sd(r['bleu'])} | "
+            f"| {row_name(r)} | {r['task']} | {', '.join(map(str, r['seeds']))} | {mean_sd(r['bleu'])} | "
             f"{mean_sd(r['baseline_bleu'])} (`{r['baseline']}`) | {r['gain']:+.2f} | {r['p_value']:.3f} | "
             f"{statistics.mean(r['chrf']):.2f} / {statistics.mean(r['baseline_chrf']):.2f} | "
             f"{mean_of(r.get('valid_bleu'))} / {mean_of(r.get('baseline_valid_bleu'))} | "
@@ -254,17 +275,25 @@ def main() -> None:
                              "invocation needs neither the run folder nor to train it again")
     parser.add_argument("--readme", type=Path, default=ROOT / "docs" / "multitask.md",
                         help="the page whose multitask-table markers the table goes between")
+    parser.add_argument("--variant", default="", help="a name for --variant-overrides: the rows are PRESET@NAME, "
+                        "their runs and records kept apart from the preset's own (e.g. a mixing ratio to choose on "
+                        "validation)")
+    parser.add_argument("--variant-overrides", nargs="+", default=[], metavar="OVERRIDE",
+                        help="config overrides of the multi-task runs alone (the baselines stay as they are)")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
+    if bool(args.variant) != bool(args.variant_overrides):
+        parser.error("--variant NAME and --variant-overrides go together")
     out = args.out.resolve()
-    rows = [row_of(preset, args.seeds, out, args.records.resolve(), args.overrides) for preset in args.presets]
+    rows = [row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
+                   args.variant_overrides) for preset in args.presets]
     for row in rows:  # the command that makes this row (rows of other invocations keep their own)
         row["command"] = row_command(row, args.overrides)
     # rows of other presets already in the JSON (earlier invocations) are kept, those of presets gone are dropped
     previous = json.loads(args.json.read_text(encoding="utf-8"))["rows"] if args.json.is_file() else []
-    rows += [{"command": row_command(r, []), **r} for r in previous
-             if r["preset"] not in args.presets and r["preset"] in ROWS]
-    rows.sort(key=lambda r: list(ROWS).index(r["preset"]))
+    made = {row_name(r) for r in rows}
+    rows += [{"command": row_command(r, []), **r} for r in previous if row_name(r) not in made and r["preset"] in ROWS]
+    rows.sort(key=lambda r: (list(ROWS).index(r["preset"]), r.get("variant", "")))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.json, json.dumps({"rows": rows}, indent=2) + "\n")
     table = markdown(rows)
