@@ -31,15 +31,14 @@ class TrainConfig:
         selection = self.selection  # checked here, before any work
         check(not self.trainer.main_task or self.trainer.main_task in names, "trainer.main_task",
               f"must be one of the tasks {names}, got {self.trainer.main_task!r}")
-        valid = {task.name: task_data(self.data, task).valid for task in self.tasks}  # each task's block checked
+        datas = {task.name: task_data(self.data, task) for task in self.tasks}  # each task's block checked
         single = len(self.tasks) == 1 and not self.tasks[0].data  # the run's data block is the task's
-        for task in self.tasks:
-            data = task_data(self.data, task)
+        for name, data in datas.items():
             check(not data.back_translation_tag or bool(data.back_translation),
-                  "data.back_translation_tag" if single else f"tasks[{task.name}].data.back_translation_tag",
+                  "data.back_translation_tag" if single else f"tasks[{name}].data.back_translation_tag",
                   "marks back-translated sources, but the task has no data.back_translation")
         for name in self.scored_tasks:
-            check(bool(valid[name]), "data.valid" if single else f"tasks[{name}].data.valid",
+            check(bool(datas[name].valid), "data.valid" if single else f"tasks[{name}].data.valid",
                   f"is empty, but task {name}'s validation BLEU selects the best checkpoint (trainer.select_on="
                   f"{self.trainer.select_on}); give it a validation split"
                   + (f" or set tasks[{name}].select=false" if selection.on == SelectOn.mean else ""))
