@@ -223,7 +223,7 @@ def capped(stopped: List[str | None]) -> str:
     """How many of a row's runs ended at a cap (epochs, steps, minutes) instead of stopping on validation."""
     if None in stopped:  # records made before results.json said why a run stopped
         return "?"
-    return f"{sum(reason.startswith('reached') for reason in stopped)}/{len(stopped)}"
+    return f"{sum(reason.startswith('reached') for reason in stopped)} of {len(stopped)}"
 
 
 def markdown(rows: List[Dict[str, Any]]) -> str:
