@@ -156,7 +156,7 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     """The row of a preset (or of its variant: `own` overrides for its multi-task runs alone, under the name
     PRESET@VARIANT) against its baseline, over `seeds`."""
     baseline, task, parent = ROWS[preset]
-    label, own = (f"{preset}@{variant}" if variant else preset), list(own)
+    label, own = label_of(preset, variant), list(own)
     multi, single = [], []
     for seed in seeds:
         single.append(record(baseline, seed, task, out, records, extra))
@@ -210,8 +210,13 @@ def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
             + "".join(f" {o}" for o in overrides))
 
 
+def label_of(preset: str, variant: str = "") -> str:
+    """A row's name, and its records' and runs' folder: the preset, or PRESET@VARIANT."""
+    return f"{preset}@{variant}" if variant else preset
+
+
 def row_name(row: Dict[str, Any]) -> str:
-    return f"{row['preset']}@{row['variant']}" if row.get("variant") else row["preset"]
+    return label_of(row["preset"], row.get("variant", ""))
 
 
 def mean_of(values: List[float | None] | None) -> str:
