@@ -75,7 +75,22 @@ BACK_TRANSLATORS = {
     "multi30k_lowres_one_to_many_mix": ("multi30k_lowres_de_en", "de-en"),
     "multi30k_tatoeba_backtranslation": ("multi30k_en_de", "en-de"),
 }
+# (a row with an auxiliary task, the row without it, what their difference measures): how much of a row's gain
+# each auxiliary task gives on top of the others, on the seeds both rows have
+ABLATIONS = [
+    ("multi30k_lowres_many_to_one_backtranslation", "multi30k_lowres_de_en_backtranslation",
+     "fr->en, on top of back-translation"),
+    ("multi30k_lowres_many_to_one_backtranslation", "multi30k_lowres_many_to_one",
+     "back-translation, on top of fr->en"),
+    ("multi30k_lowres_many_to_one_mix", "multi30k_lowres_many_to_one_backtranslation",
+     "the en->en copy, on top of fr->en and back-translation"),
+    ("multi30k_lowres_one_to_many_copy", "multi30k_lowres_en_de_copy", "en->fr, on top of the copied German"),
+    ("multi30k_lowres_one_to_many_copy", "multi30k_lowres_one_to_many", "the copied German, on top of en->fr"),
+    ("multi30k_lowres_one_to_many_mix", "multi30k_lowres_one_to_many_copy",
+     "back-translation, on top of en->fr and the copied German"),
+]
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
+ABLATION_MARKERS = ("<!-- multitask-ablations -->", "<!-- /multitask-ablations -->")
 
 
 def measure(run: Path, task: str) -> Dict[str, Any]:
@@ -99,6 +114,10 @@ def record_path(records: Path, preset: str, seed: int) -> Path:
     return records / preset / f"seed{seed}.json.gz"
 
 
+def read_record(path: Path) -> Dict[str, Any]:
+    return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+
+
 def record(preset: str, seed: int, task: str, out: Path, records: Path, overrides: List[str],
            label: str = "") -> Dict[str, Any]:
     """One run's test translations and numbers: from its committed record (so a table grows over sessions whose
@@ -108,7 +127,7 @@ def record(preset: str, seed: int, task: str, out: Path, records: Path, override
     path = record_path(records, label, seed)
     wanted = trained_config(preset, seed, overrides)
     if path.is_file():
-        kept = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+        kept = read_record(path)
         refuse_stale(path, kept["config"], preset, wanted, "delete it (and its run folder) to measure "
                      "the preset as it is")
         return kept
@@ -176,8 +195,7 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     refs = references(baseline, task)
     if {r["test_sha256"] for r in multi + single} != {text_hash(refs)}:
         sys.exit(f"{preset}: its runs were not all scored on the test set under this data root")
-    bleu = [m["bleu"] for m in multi]
-    median = sorted(range(len(seeds)), key=lambda i: bleu[i])[len(seeds) // 2]
+    median = median_index([m["bleu"] for m in multi])
     p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], refs)
 
     def spread(values: List[float]) -> float:
@@ -200,6 +218,48 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     row["bleu_std"], row["baseline_bleu_std"] = spread(row["bleu"]), spread(row["baseline_bleu"])
     row["gain"] = round(row["bleu_mean"] - row["baseline_bleu_mean"], 2)
     return row
+
+
+def median_index(values: List[float]) -> int:
+    """The index of the median value (of two, the larger): whose pair of runs the paired test is run on."""
+    return sorted(range(len(values)), key=lambda i: values[i])[len(values) // 2]
+
+
+def ablation_of(rows: List[Dict[str, Any]], records: Path, with_: str, without: str, adds: str
+                ) -> Dict[str, Any] | None:
+    """Row `with_` against row `without` on the seeds both have: BLEU difference per seed and p on the median
+    difference's seed pair (their test translations read from the records). None while either row is missing."""
+    named = {row_name(r): r for r in rows}
+    if with_ not in named or without not in named:
+        return None
+    a, b = named[with_], named[without]
+    seeds = [s for s in a["seeds"] if s in b["seeds"]]
+    if not seeds:
+        return None
+    bleu_a = [a["bleu"][a["seeds"].index(s)] for s in seeds]
+    bleu_b = [b["bleu"][b["seeds"].index(s)] for s in seeds]
+    delta = [round(x - y, 2) for x, y in zip(bleu_a, bleu_b)]
+    seed = seeds[median_index(delta)]
+    hyps = [read_record(record_path(records, name, seed))["hyps"] for name in (with_, without)]
+    return {"with": with_, "without": without, "adds": adds, "seeds": seeds, "bleu": bleu_a,
+            "without_bleu": bleu_b, "delta": delta, "delta_mean": round(statistics.mean(delta), 2),
+            "p_value": round(paired_p_value(*hyps, references(a["baseline"], a["task"])), 4), "p_seed": seed}
+
+
+def ablations_markdown(ablations: List[Dict[str, Any]]) -> str:
+    lines = ["What each auxiliary task adds on top of the others: a row against the same row without that task, on "
+             "the seeds both have (test BLEU as in the table above; p: the paired test on the seed pair whose "
+             "difference is the median).", "",
+             "| adds | row with it | row without it | seeds | BLEU with / without | ΔBLEU (per seed) | p |",
+             "|---|---|---|---|---:|---:|---:|"]
+    for x in ablations:
+        per_seed = ", ".join(f"{d:+.2f}" for d in x["delta"])
+        lines.append(f"| {x['adds']} | {x['with']} | {x['without']} | {', '.join(map(str, x['seeds']))} | "
+                     f"{statistics.mean(x['bleu']):.2f} / {statistics.mean(x['without_bleu']):.2f} | "
+                     f"{x['delta_mean']:+.2f} ({per_seed}) | {x['p_value']:.3f} |")
+    if not ablations:
+        lines.append("| (no pair of rows measured yet) | | | | | | |")
+    return "\n".join(lines)
 
 
 def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
@@ -260,13 +320,13 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(path: Path, table: str) -> None:
+def update_readme(path: Path, table: str, markers: tuple = MARKERS) -> None:
     text = path.read_text(encoding="utf-8")
-    start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
+    start, end = text.find(markers[0]), text.find(markers[1])
     if start < 0 or end < start:
-        print(f"{path}: no {MARKERS[0]} ... {MARKERS[1]} block; table not written there", file=sys.stderr)
+        print(f"{path}: no {markers[0]} ... {markers[1]} block; table not written there", file=sys.stderr)
         return
-    write_atomic(path, text[:start + len(MARKERS[0])] + "\n" + table + "\n" + text[end:])
+    write_atomic(path, text[:start + len(markers[0])] + "\n" + table + "\n" + text[end:])
 
 
 def main() -> None:
@@ -299,11 +359,13 @@ def main() -> None:
     made = {row_name(r) for r in rows}
     rows += [{"command": row_command(r, []), **r} for r in previous if row_name(r) not in made and r["preset"] in ROWS]
     rows.sort(key=lambda r: (list(ROWS).index(r["preset"]), r.get("variant", "")))
+    ablations = [x for x in (ablation_of(rows, args.records.resolve(), *a) for a in ABLATIONS) if x]
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.json, json.dumps({"rows": rows}, indent=2) + "\n")
-    table = markdown(rows)
+    write_atomic(args.json, json.dumps({"rows": rows, "ablations": ablations}, indent=2) + "\n")
+    table, ablation_table = markdown(rows), ablations_markdown(ablations)
     update_readme(args.readme, table)
-    print(table)
+    update_readme(args.readme, ablation_table, ABLATION_MARKERS)
+    print(table, ablation_table, sep="\n\n")
 
 
 if __name__ == "__main__":
