@@ -5,7 +5,9 @@ Each row is a multi-task preset and the single-task preset trained on exactly it
 recipe and cap: both stop early on the main task's validation BLEU). For every seed the tool trains what is
 missing, one run after the other (a finished run, one with results.json, is reused; a killed one resumes from its
 last checkpoint), translates the main task's test set (test_2016_flickr) with beam 5 from each best checkpoint and
-writes `docs/results/multitask.json` and the table between the multitask-table markers of docs/multitask.md. p is
+writes `docs/results/multitask.json` and the table between the multitask-table markers of docs/multitask.md (after
+each row, so a list of presets is a queue that a killed invocation leaves half done, never lost), with a second
+table of ablations below it (ABLATIONS: a row against the same row without one auxiliary task). p is
 the project's paired significance test (approximate randomisation, seq2seq.evaluation.significance) on the
 median-seed pair: the seed whose multi-task BLEU is the median. A fine-tuning row starts from the same seed's run
 of its parent preset; a row with a back-translated task first trains the same seed's back-translation model
@@ -349,24 +351,29 @@ def main() -> None:
     args = parser.parse_args()
     if bool(args.variant) != bool(args.variant_overrides):
         parser.error("--variant NAME and --variant-overrides go together")
-    out = args.out.resolve()
-    rows = [row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
-                   args.variant_overrides) for preset in args.presets]
-    for row in rows:  # the command that makes this row (rows of other invocations keep their own)
-        row["command"] = row_command(row, args.overrides)
-    # rows of other presets already in the JSON (earlier invocations) are kept, those of presets gone are dropped
-    previous = json.loads(args.json.read_text(encoding="utf-8"))["rows"] if args.json.is_file() else []
-    made = {row_name(r) for r in rows}
-    rows += [{"command": row_command(r, []), **r} for r in previous if row_name(r) not in made and r["preset"] in ROWS]
-    rows.sort(key=lambda r: (list(ROWS).index(r["preset"]), r.get("variant", "")))
-    ablations = [x for x in (ablation_of(rows, args.records.resolve(), *a) for a in ABLATIONS) if x]
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.json, json.dumps({"rows": rows, "ablations": ablations}, indent=2) + "\n")
-    table, ablation_table = markdown(rows), ablations_markdown(ablations)
-    update_readme(args.readme, table)
-    update_readme(args.readme, ablation_table, ABLATION_MARKERS)
-    print(table, ablation_table, sep="\n\n")
+    out, tables = args.out.resolve(), ""
+    for preset in args.presets:  # written after each row: a killed invocation keeps the rows it finished
+        row = row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
+                     args.variant_overrides)
+        row["command"] = row_command(row, args.overrides)  # rows of other invocations keep their own
+        tables = publish(row, args.json, args.readme, args.records.resolve())
+    print(tables)
 
+
+def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str:
+    """Put the row into the JSON among the rows of earlier invocations (those of presets gone are dropped),
+    derive the ablations and write both tables into `readme`; returns them."""
+    previous = json.loads(path.read_text(encoding="utf-8"))["rows"] if path.is_file() else []
+    rows = [row, *({"command": row_command(r, []), **r} for r in previous
+                   if row_name(r) != row_name(row) and r["preset"] in ROWS)]
+    rows.sort(key=lambda r: (list(ROWS).index(r["preset"]), r.get("variant", "")))
+    ablations = [x for x in (ablation_of(rows, records, *a) for a in ABLATIONS) if x]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps({"rows": rows, "ablations": ablations}, indent=2) + "\n")
+    table, ablation_table = markdown(rows), ablations_markdown(ablations)
+    update_readme(readme, table)
+    update_readme(readme, ablation_table, ABLATION_MARKERS)
+    return f"{table}\n\n{ablation_table}"
 
 if __name__ == "__main__":
     main()
