@@ -2,7 +2,7 @@
 """Multi-task presets against their single-task baselines on the main task, over several seeds.
 
 Each row is a multi-task preset and the single-task preset trained on exactly its main task's data (same model,
-recipe and cap: both stop early on the main task's validation BLEU). For every seed the tool trains what is
+recipe and stopping rule: both stop on the main task's validation BLEU). For every seed the tool trains what is
 missing, one run after the other (a finished run, one with results.json, is reused; a killed one resumes from its
 last checkpoint), translates the main task's test set (test_2016_flickr) with beam 5 from each best checkpoint and
 writes `docs/results/multitask.json` and the table between the multitask-table markers of docs/multitask.md (after
