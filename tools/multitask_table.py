@@ -375,5 +375,6 @@ def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str
     update_readme(readme, ablation_table, ABLATION_MARKERS)
     return f"{table}\n\n{ablation_table}"
 
+
 if __name__ == "__main__":
     main()
