@@ -37,6 +37,7 @@ import hashlib
 import json
 import statistics
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -164,8 +165,10 @@ def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
     return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
 
 
+@cache
 def references(preset: str, task: str) -> List[str]:
-    """The main task's test references, read from the data root as the preset names them."""
+    """The main task's test references, read from the data root as the preset names them (once per invocation:
+    every row and ablation of a task scores against them; callers never change the list)."""
     cfg = to_typed(compose("train", [f"experiment={preset}"]), TrainConfig)
     spec = next(t for t in cfg.tasks if t.name == task)
     data = task_data(cfg.data, spec)
