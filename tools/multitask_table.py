@@ -325,13 +325,16 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(path: Path, table: str, markers: tuple = MARKERS) -> None:
+def update_readme(path: Path, tables: Dict[tuple, str]) -> None:
+    """Each table between its (opening, closing) markers of the page, in one write."""
     text = path.read_text(encoding="utf-8")
-    start, end = text.find(markers[0]), text.find(markers[1])
-    if start < 0 or end < start:
-        print(f"{path}: no {markers[0]} ... {markers[1]} block; table not written there", file=sys.stderr)
-        return
-    write_atomic(path, text[:start + len(markers[0])] + "\n" + table + "\n" + text[end:])
+    for markers, table in tables.items():
+        start, end = text.find(markers[0]), text.find(markers[1])
+        if start < 0 or end < start:
+            print(f"{path}: no {markers[0]} ... {markers[1]} block; table not written there", file=sys.stderr)
+            continue
+        text = text[:start + len(markers[0])] + "\n" + table + "\n" + text[end:]
+    write_atomic(path, text)
 
 
 def main() -> None:
@@ -374,8 +377,7 @@ def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps({"rows": rows, "ablations": ablations}, indent=2) + "\n")
     table, ablation_table = markdown(rows), ablations_markdown(ablations)
-    update_readme(readme, table)
-    update_readme(readme, ablation_table, ABLATION_MARKERS)
+    update_readme(readme, {MARKERS: table, ABLATION_MARKERS: ablation_table})
     return f"{table}\n\n{ablation_table}"
 
 
