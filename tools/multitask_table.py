@@ -121,6 +121,11 @@ def read_record(path: Path) -> Dict[str, Any]:
     return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
 
 
+def write_record(path: Path, measured: Dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, gzip.compress(json.dumps(measured).encode("utf-8"), mtime=0))
+
+
 def record(preset: str, seed: int, task: str, out: Path, records: Path, overrides: List[str],
            label: str = "") -> Dict[str, Any]:
     """One run's test translations and numbers: from its committed record (so a table grows over sessions whose
@@ -137,8 +142,7 @@ def record(preset: str, seed: int, task: str, out: Path, records: Path, override
     run = out / label / f"seed{seed}"
     train_once(preset, seed, run, overrides)
     measured = {**measure(run, task), "config": wanted}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, gzip.compress(json.dumps(measured).encode("utf-8"), mtime=0))
+    write_record(path, measured)
     return measured
 
 

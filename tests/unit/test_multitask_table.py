@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import sys
 
 from conftest import ROOT
@@ -16,9 +14,7 @@ WORSE = [f"a man sits number {i}" for i in range(40)]
 
 
 def write(records, name, seed, hyps):
-    path = multitask_table.record_path(records, name, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(json.dumps({"hyps": hyps}).encode("utf-8")))
+    multitask_table.write_record(multitask_table.record_path(records, name, seed), {"hyps": hyps})
 
 
 def test_an_ablation_pairs_the_seeds_both_rows_have_and_tests_the_median_difference(tmp_path, monkeypatch):
