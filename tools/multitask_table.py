@@ -92,6 +92,7 @@ ABLATIONS = [
     ("multi30k_lowres_one_to_many_mix", "multi30k_lowres_one_to_many_copy",
      "back-translation, on top of en->fr and the copied German"),
 ]
+MIN_SEEDS = 3  # a gain is a claim from this many seeds on (with p < 0.05 and above twice the larger seed sd)
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
 ABLATION_MARKERS = ("<!-- multitask-ablations -->", "<!-- /multitask-ablations -->")
 
@@ -207,9 +208,6 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     median = median_index([m["bleu"] for m in multi])
     p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], refs)
 
-    def spread(values: List[float]) -> float:
-        return round(statistics.stdev(values), 2) if len(values) > 1 else 0.0
-
     row = {"preset": preset, "variant": variant, "variant_overrides": own, "baseline": baseline, "task": task,
            "seeds": seeds,
            "bleu": [m["bleu"] for m in multi], "baseline_bleu": [s["bleu"] for s in single],
@@ -226,7 +224,29 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     row["baseline_bleu_mean"] = round(statistics.mean(row["baseline_bleu"]), 2)
     row["bleu_std"], row["baseline_bleu_std"] = spread(row["bleu"]), spread(row["baseline_bleu"])
     row["gain"] = round(row["bleu_mean"] - row["baseline_bleu_mean"], 2)
+    row["holds"] = row_holds(row)
     return row
+
+
+def row_holds(row: Dict[str, Any]) -> str:
+    return holds(row["gain"], [row["bleu_std"], row["baseline_bleu_std"]], row["p_value"], len(row["seeds"]))
+
+
+def holds(gain: float, sds: List[float], p: float, seeds: int) -> str:
+    """Whether a gain is a claim by the study's bar: at least MIN_SEEDS seeds, p < 0.05 on the median pair, and a
+    gain above twice the larger of the two sides' seed standard deviations; else what it lacks."""
+    if seeds < MIN_SEEDS:
+        return f"not yet: {seeds} of {MIN_SEEDS} seeds"
+    if p >= 0.05:
+        return f"no: p = {p:.3f}"
+    if gain <= 2 * max(sds):
+        return f"no: {gain:+.2f} is not above 2 × sd {max(sds):.2f}"
+    return "yes"
+
+
+def spread(values: List[float]) -> float:
+    """The seeds' standard deviation (0 for one seed)."""
+    return round(statistics.stdev(values), 2) if len(values) > 1 else 0.0
 
 
 def median_index(values: List[float]) -> int:
@@ -250,24 +270,26 @@ def ablation_of(rows: List[Dict[str, Any]], records: Path, with_: str, without: 
     delta = [round(x - y, 2) for x, y in zip(bleu_a, bleu_b)]
     seed = seeds[median_index(delta)]
     hyps = [read_record(record_path(records, name, seed))["hyps"] for name in (with_, without)]
-    return {"with": with_, "without": without, "adds": adds, "seeds": seeds, "bleu": bleu_a,
-            "without_bleu": bleu_b, "delta": delta, "delta_mean": round(statistics.mean(delta), 2),
-            "p_value": round(paired_p_value(*hyps, references(a["baseline"], a["task"])), 4), "p_seed": seed}
+    x = {"with": with_, "without": without, "adds": adds, "seeds": seeds, "bleu": bleu_a, "without_bleu": bleu_b,
+         "delta": delta, "delta_mean": round(statistics.mean(delta), 2),
+         "p_value": round(paired_p_value(*hyps, references(a["baseline"], a["task"])), 4), "p_seed": seed}
+    x["holds"] = holds(x["delta_mean"], [spread(bleu_a), spread(bleu_b)], x["p_value"], len(seeds))
+    return x
 
 
 def ablations_markdown(ablations: List[Dict[str, Any]]) -> str:
     lines = ["What each auxiliary task adds on top of the others: a row against the same row without that task, on "
              "the seeds both have (test BLEU as in the table above; p: the paired test on the seed pair whose "
-             "difference is the median).", "",
-             "| adds | row with it | row without it | seeds | BLEU with / without | ΔBLEU (per seed) | p |",
-             "|---|---|---|---|---:|---:|---:|"]
+             "difference is the median; holds: as in the table above).", "",
+             "| adds | row with it | row without it | seeds | BLEU with / without | ΔBLEU (per seed) | p | holds |",
+             "|---|---|---|---|---:|---:|---:|---|"]
     for x in ablations:
         per_seed = ", ".join(f"{d:+.2f}" for d in x["delta"])
         lines.append(f"| {x['adds']} | {x['with']} | {x['without']} | {', '.join(map(str, x['seeds']))} | "
                      f"{statistics.mean(x['bleu']):.2f} / {statistics.mean(x['without_bleu']):.2f} | "
-                     f"{x['delta_mean']:+.2f} ({per_seed}) | {x['p_value']:.3f} |")
+                     f"{x['delta_mean']:+.2f} ({per_seed}) | {x['p_value']:.3f} | {x['holds']} |")
     if not ablations:
-        lines.append("| (no pair of rows measured yet) | | | | | | |")
+        lines.append("| (no pair of rows measured yet) | | | | | | | |")
     return "\n".join(lines)
 
 
@@ -311,11 +333,13 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
              "(validation excluded) on this 2-core machine; a fine-tuning row counts its parent's training too, a "
              "back-translation row its back-translation model's. Validation: the best checkpoint's main-task "
              "validation BLEU (greedy), what checkpoints and mixes are chosen on. Runs at a cap: those that reached "
-             "a cap (of epochs) instead of stopping on validation. Each row's command is listed below the table.", "",
+             "a cap (of epochs) instead of stopping on validation. Holds: whether the gain is a claim by the study's bar "
+             f"(at least {MIN_SEEDS} seeds, p < 0.05, ΔBLEU above twice the larger seed standard deviation of the "
+             "two sides), else what it lacks. Each row's command is listed below the table.", "",
              "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
              "| validation BLEU multi / single | main-task updates multi / single | minutes multi / single "
-             "| runs at a cap multi / single |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| runs at a cap multi / single | holds |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         lines.append(
             f"| {row_name(r)} | {r['task']} | {', '.join(map(str, r['seeds']))} | {mean_sd(r['bleu'])} | "
@@ -324,7 +348,7 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
             f"{mean_of(r.get('valid_bleu'))} / {mean_of(r.get('baseline_valid_bleu'))} | "
             f"{statistics.mean(r['main_task_updates']):,.0f} / {statistics.mean(r['baseline_updates']):,.0f} | "
             f"{statistics.mean(r['minutes']):.0f} / {statistics.mean(r['baseline_minutes']):.0f} | "
-            f"{capped(r['stopped'])} / {capped(r['baseline_stopped'])} |")
+            f"{capped(r['stopped'])} / {capped(r['baseline_stopped'])} | {r['holds']} |")
     lines += ["", *(f"- `{r['command']}`" for r in rows)]
     return "\n".join(lines)
 
@@ -374,8 +398,8 @@ def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str
     """Put the row into the JSON among the rows of earlier invocations (those of presets gone are dropped),
     derive the ablations and write both tables into `readme`; returns them."""
     previous = json.loads(path.read_text(encoding="utf-8"))["rows"] if path.is_file() else []
-    rows = [row, *({"command": row_command(r, []), **r} for r in previous
-                   if row_name(r) != row_name(row) and r["preset"] in ROWS)]
+    rows = [row, *({"command": row_command(r, []), **r, "holds": row_holds(r)} for r in previous
+                   if row_name(r) != row_name(row) and r["preset"] in ROWS)]  # holds: by the bar as it is now
     rows.sort(key=lambda r: (list(ROWS).index(r["preset"]), r.get("variant", "")))
     ablations = [x for x in (ablation_of(rows, records, *a) for a in ABLATIONS) if x]
     path.parent.mkdir(parents=True, exist_ok=True)

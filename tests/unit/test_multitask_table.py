@@ -1,4 +1,5 @@
-"""tools/multitask_table.py's ablation rows: a row against the same row without one auxiliary task."""
+"""tools/multitask_table.py: the ablation rows (a row against the same row without one auxiliary task) and the bar a
+gain must pass to be a claim."""
 
 from __future__ import annotations
 
@@ -30,4 +31,15 @@ def test_an_ablation_pairs_the_seeds_both_rows_have_and_tests_the_median_differe
     assert x["p_seed"] == 3 and x["p_value"] < 0.05  # perfect translations against much worse ones
     assert multitask_table.ablation_of(rows, tmp_path, "full", "never trained", "x") is None
     table = multitask_table.ablations_markdown([x])
-    assert "| an auxiliary task | full | ablated | 2, 3 | 33.00 / 29.75 | +3.25 (+0.50, +6.00) |" in table
+    assert x["holds"] == "not yet: 2 of 3 seeds"
+    assert "| an auxiliary task | full | ablated | 2, 3 | 33.00 / 29.75 | +3.25 (+0.50, +6.00) | " in table
+    assert table.rstrip().endswith("| not yet: 2 of 3 seeds |")
+
+
+def test_a_gain_holds_from_three_seeds_with_p_below_005_and_above_twice_the_larger_sd():
+    holds = multitask_table.holds
+    assert holds(4.0, [0.5, 1.2], 0.001, 3) == "yes"
+    assert holds(4.0, [0.5, 1.2], 0.001, 2) == "not yet: 2 of 3 seeds"
+    assert holds(4.0, [0.5, 1.2], 0.06, 5) == "no: p = 0.060"
+    assert holds(2.4, [0.5, 1.2], 0.001, 3) == "no: +2.40 is not above 2 × sd 1.20"  # at the bar: not above it
+    assert holds(-1.0, [0.1, 0.2], 0.001, 3).startswith("no: -1.00")
