@@ -334,8 +334,8 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
              "back-translation row its back-translation model's. Validation: the best checkpoint's main-task "
              "validation BLEU (greedy), what checkpoints and mixes are chosen on. Runs at a cap: those that reached "
              "a cap (of epochs) instead of stopping on validation. Holds: whether the gain is a claim by the "
-             f"study's bar (at least {MIN_SEEDS} seeds, p < 0.05, ΔBLEU above twice the larger seed standard deviation of the "
-             "two sides), else what it lacks. Each row's command is listed below the table.", "",
+             f"study's bar (at least {MIN_SEEDS} seeds, p < 0.05, ΔBLEU above twice the larger seed standard "
+             "deviation of the two sides), else what it lacks. Each row's command is listed below the table.", "",
              "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
              "| validation BLEU multi / single | main-task updates multi / single | minutes multi / single "
              "| runs at a cap multi / single | holds |",
