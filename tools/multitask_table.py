@@ -224,11 +224,11 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     row["baseline_bleu_mean"] = round(statistics.mean(row["baseline_bleu"]), 2)
     row["bleu_std"], row["baseline_bleu_std"] = spread(row["bleu"]), spread(row["baseline_bleu"])
     row["gain"] = round(row["bleu_mean"] - row["baseline_bleu_mean"], 2)
-    row["holds"] = row_holds(row)
     return row
 
 
 def row_holds(row: Dict[str, Any]) -> str:
+    """The row's `holds`, derived from its numbers when it is published (old rows too: by the bar as it is now)."""
     return holds(row["gain"], [row["bleu_std"], row["baseline_bleu_std"]], row["p_value"], len(row["seeds"]))
 
 
@@ -398,8 +398,9 @@ def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str
     """Put the row into the JSON among the rows of earlier invocations (those of presets gone are dropped),
     derive the ablations and write both tables into `readme`; returns them."""
     previous = json.loads(path.read_text(encoding="utf-8"))["rows"] if path.is_file() else []
-    rows = [row, *({"command": row_command(r, []), **r, "holds": row_holds(r)} for r in previous
-                   if row_name(r) != row_name(row) and r["preset"] in ROWS)]  # holds: by the bar as it is now
+    rows = [row, *({"command": row_command(r, []), **r} for r in previous
+                   if row_name(r) != row_name(row) and r["preset"] in ROWS)]
+    rows = [{**r, "holds": row_holds(r)} for r in rows]
     rows.sort(key=lambda r: (list(ROWS).index(r["preset"]), r.get("variant", "")))
     ablations = [x for x in (ablation_of(rows, records, *a) for a in ABLATIONS) if x]
     path.parent.mkdir(parents=True, exist_ok=True)
