@@ -389,7 +389,8 @@ def main() -> None:
     for preset in args.presets:  # written after each row: a killed invocation keeps the rows it finished
         row = row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
                      args.variant_overrides)
-        row["command"] = row_command(row, args.overrides)  # rows of other invocations keep their own
+        # first, as in the rows of other invocations (which keep their own): a rewrite does not reorder keys
+        row = {"command": row_command(row, args.overrides), **row}
         tables = publish(row, args.json, args.readme, args.records.resolve())
     print(tables)
 
