@@ -17,6 +17,7 @@ from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, ToyConfig, 
 from seq2seq.data.corpus import selection
 from seq2seq.data.files import generate_toy, read_lines, write_lines
 from seq2seq.errors import ConfigError, DataError, UserError
+from seq2seq.runs import backtranslation
 from seq2seq.runs.trained import load_trained
 from seq2seq.training.trainer import Trainer
 
@@ -374,6 +375,27 @@ def test_back_translated_sources_are_the_model_s_translations_of_the_targets(tra
     assert len(greedy.data["bt"].train) == sum(1 for s in read_lines(made) if s)
 
 
+def test_back_translations_are_made_once_for_every_run_that_needs_them(trained, tmp_path, monkeypatch):
+    """Another run (a seed, a variant, a data-parallel rank) back-translating the same lines with the same model
+    reads them from data.prepared; other lines or another decoding translate anew."""
+    targets = mono_targets(tmp_path)
+    prepared = f"data.prepared={tmp_path / 'prepared'}"
+    Trainer(back_translation_config(tmp_path, trained, prepared), tmp_path / "first")
+    made = read_lines(tmp_path / "first" / "data" / "backtranslated.bt.reverse")
+    assert made == load(trained).translate(targets[10:70], strategy="beam")
+    calls = []
+    real = backtranslation.translate
+    monkeypatch.setattr(backtranslation, "translate", lambda *a: calls.append(a[4]) or real(*a))
+    Trainer(back_translation_config(tmp_path, trained, prepared, "trainer.seed=2"), tmp_path / "second")
+    assert read_lines(tmp_path / "second" / "data" / "backtranslated.bt.reverse") == made and calls == []
+    Trainer(back_translation_config(tmp_path, trained, prepared, "tasks.1.data.train_lines=10:40"),
+            tmp_path / "fewer")
+    assert calls == [targets[10:40]]
+    Trainer(back_translation_config(tmp_path, trained, prepared, "+tasks.1.data.back_translation_decoding=greedy"),
+            tmp_path / "greedy")
+    assert calls == [targets[10:40], targets[10:70]]
+
+
 def test_tagged_back_translation_starts_every_synthetic_source_with_one_tag_piece(trained, tmp_path):
     """data.back_translation_tag (Caswell et al. 2019): the synthetic sources start with <bt>, one piece of the
     source language's model put before their pieces, and the real task's sources never contain it."""
@@ -402,7 +424,7 @@ def test_back_translation_leaves_the_device_s_random_state_and_trains(trained, t
     targets = mono_targets(tmp_path)
     made = tmp_path / "run" / "data" / "backtranslated.bt.reverse"
     rng = torch.cuda.get_rng_state if device == "cuda" else torch.get_rng_state
-    on = [f"trainer.device={device}", "trainer.max_steps=12"]
+    on = [f"trainer.device={device}", "trainer.max_steps=12", f"data.prepared={tmp_path / 'prepared'}"]
     first = Trainer(back_translation_config(tmp_path, trained, *on), tmp_path / "run")
     assert next(first.model.parameters()).device.type == device
     on_cpu = load(trained).translate(targets[10:70], strategy="beam")
