@@ -27,6 +27,13 @@ take --variant-overrides and whose baseline is the preset's:
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one_mix \
         --seeds 1 --variant aux0.5 --variant-overrides tasks.1.mixing_ratio=0.5 tasks.2.mixing_ratio=0.5
+
+A variant may also take its back-translation model from another preset's run of the same seed (--back-translator,
+trained first if missing, its minutes counted): a multi-task model that translates better than the single-task
+baseline writes better synthetic sources (iterative back-translation, Hoang et al. 2018):
+
+    SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one_mix \
+        --seeds 1 --variant bt_copy --back-translator multi30k_lowres_en_de_copy
 """
 
 from __future__ import annotations
@@ -155,19 +162,64 @@ def back_translation_keys(preset: str) -> List[str]:
 
 
 def back_translated(preset: str, seed: int, task: str, out: Path, records: Path, extra: List[str],
-                    label: str, own: List[str]) -> Dict[str, Any]:
+                    label: str, own: List[str], model_preset: str = "") -> Dict[str, Any]:
     """The record of a preset with a back-translated task: the same seed's run of its back-translation model
-    (BACK_TRANSLATORS) is trained first unless the preset's record exists, given to the preset's back-translation
-    keys, and its minutes are counted. `own`: overrides of the preset's run alone (a variant's)."""
-    model_preset, model_task = BACK_TRANSLATORS[preset]
+    (BACK_TRANSLATORS, or `model_preset`: a variant's, say a multi-task model that translates better, i.e.
+    iterative back-translation) is trained first unless the preset's record exists, given to the preset's
+    back-translation keys, and its minutes are counted. `own`: overrides of the preset's run alone (a variant's)."""
+    model_preset = model_preset or BACK_TRANSLATORS[preset][0]
+    model = model_record(model_preset, seed, out, records, extra)
+    if not record_path(records, label, seed).is_file():  # to back-translate, the model's run folder is needed
+        ensure_run(model_preset, seed, out, extra)
+    mine = record(preset, seed, task, out, records, [*extra, *given_model(preset, model_preset, seed, out), *own],
+                  label)
+    return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
+
+
+def given_model(preset: str, model_preset: str, seed: int, out: Path) -> List[str]:
+    """The overrides that give the preset's back-translation keys the same seed's run of `model_preset`."""
     run = out / model_preset / f"seed{seed}"
     named = run.relative_to(ROOT) if run.is_relative_to(ROOT) else run  # as the record's config keeps it
-    model = record(model_preset, seed, model_task, out, records, extra)
-    if not record_path(records, label, seed).is_file():
-        train_once(model_preset, seed, run, extra)
-    given = [f"{key}={named}" for key in back_translation_keys(preset)]
-    mine = record(preset, seed, task, out, records, [*extra, *given, *own], label)
-    return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
+    return [f"{key}={named}" for key in back_translation_keys(preset)]
+
+
+def ensure_run(preset: str, seed: int, out: Path, extra: List[str]) -> None:
+    """The preset's run folder for the seed, trained unless finished (a back-translating preset's model first)."""
+    given = []
+    if preset in BACK_TRANSLATORS:
+        ensure_run(BACK_TRANSLATORS[preset][0], seed, out, extra)
+        given = given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
+    train_once(preset, seed, out / preset / f"seed{seed}", [*extra, *given])
+
+
+def main_task(preset: str) -> str:
+    """The task a preset is measured on: a row's main task, or the direction a back-translation model serves."""
+    if preset in ROWS:
+        return ROWS[preset][1]
+    return next(task for model, task in BACK_TRANSLATORS.values() if model == preset)
+
+
+def model_record(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> Dict[str, Any]:
+    """The record of a back-translation model's run; one that back-translates itself counts its own model too."""
+    if preset in BACK_TRANSLATORS:
+        return back_translated(preset, seed, main_task(preset), out, records, extra, preset, [])
+    return record(preset, seed, main_task(preset), out, records, extra)
+
+
+def check_back_translator(preset: str, model_preset: str) -> str:
+    """Why `model_preset` cannot back-translate for `preset` (empty if it can): it must be a preset the table
+    trains whose tasks include the direction the preset's back-translated task needs."""
+    if preset not in BACK_TRANSLATORS:
+        return f"{preset} has no back-translated task"
+    if model_preset not in ROWS and model_preset not in {m for m, _ in BACK_TRANSLATORS.values()}:
+        return f"{model_preset} is not a preset of the table (ROWS) nor a back-translation model of one"
+    if ROWS.get(model_preset, (None, None, None))[2]:
+        return f"{model_preset} fine-tunes another run; give the preset it fine-tunes or another one"
+    direction = BACK_TRANSLATORS[preset][1]
+    tasks = [t.name for t in to_typed(compose("train", [f"experiment={model_preset}"]), TrainConfig).tasks]
+    if direction not in tasks:
+        return f"{model_preset} has no {direction} task (its tasks: {', '.join(tasks)})"
+    return ""
 
 
 @cache
@@ -181,16 +233,16 @@ def references(preset: str, task: str) -> List[str]:
 
 
 def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[str], variant: str = "",
-           own: List[str] = ()) -> Dict[str, Any]:
-    """The row of a preset (or of its variant: `own` overrides for its multi-task runs alone, under the name
-    PRESET@VARIANT) against its baseline, over `seeds`."""
+           own: List[str] = (), back_translator: str = "") -> Dict[str, Any]:
+    """The row of a preset (or of its variant: `own` overrides for its multi-task runs alone and perhaps another
+    `back_translator` preset, under the name PRESET@VARIANT) against its baseline, over `seeds`."""
     baseline, task, parent = ROWS[preset]
     label, own = label_of(preset, variant), list(own)
     multi, single = [], []
     for seed in seeds:
         single.append(record(baseline, seed, task, out, records, extra))
         if preset in BACK_TRANSLATORS:
-            multi.append(back_translated(preset, seed, task, out, records, extra, label, own))
+            multi.append(back_translated(preset, seed, task, out, records, extra, label, own, back_translator))
             continue
         if parent is None:
             multi.append(record(preset, seed, task, out, records, [*extra, *own], label))
@@ -208,7 +260,8 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     median = median_index([m["bleu"] for m in multi])
     p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], refs)
 
-    row = {"preset": preset, "variant": variant, "variant_overrides": own, "baseline": baseline, "task": task,
+    row = {"preset": preset, "variant": variant, "variant_overrides": own, "back_translator": back_translator,
+           "baseline": baseline, "task": task,
            "seeds": seeds,
            "bleu": [m["bleu"] for m in multi], "baseline_bleu": [s["bleu"] for s in single],
            "chrf": [m["chrf"] for m in multi], "baseline_chrf": [s["chrf"] for s in single],
@@ -294,8 +347,11 @@ def ablations_markdown(ablations: List[Dict[str, Any]]) -> str:
 
 
 def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
-    variant = f" --variant {row['variant']} --variant-overrides " + " ".join(
-        f"'{o}'" for o in row["variant_overrides"]) if row.get("variant") else ""
+    variant = f" --variant {row['variant']}" if row.get("variant") else ""
+    if row.get("variant_overrides"):
+        variant += " --variant-overrides " + " ".join(f"'{o}'" for o in row["variant_overrides"])
+    if row.get("back_translator"):
+        variant += f" --back-translator {row['back_translator']}"
     return (f"SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets {row['preset']} --seeds "
             + " ".join(map(str, row["seeds"])) + variant + (" --" if overrides else "")  # then no flag takes them
             + "".join(f" {o}" for o in overrides))
@@ -381,14 +437,21 @@ def main() -> None:
                         "validation)")
     parser.add_argument("--variant-overrides", nargs="+", default=[], metavar="OVERRIDE",
                         help="config overrides of the multi-task runs alone (the baselines stay as they are)")
+    parser.add_argument("--back-translator", default="", metavar="PRESET",
+                        help="a variant's back-translation model: the same seed's run of PRESET (trained if missing, "
+                        "its minutes counted) instead of the preset's own (BACK_TRANSLATORS); e.g. a multi-task "
+                        "model that translates better (iterative back-translation)")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
-    if bool(args.variant) != bool(args.variant_overrides):
-        parser.error("--variant NAME and --variant-overrides go together")
+    if bool(args.variant) != bool(args.variant_overrides or args.back_translator):
+        parser.error("--variant NAME goes with --variant-overrides or --back-translator (or both)")
+    for preset in args.presets if args.back_translator else []:
+        if why := check_back_translator(preset, args.back_translator):
+            parser.error(f"--back-translator {args.back_translator}: {why}")
     out, tables = args.out.resolve(), ""
     for preset in args.presets:  # written after each row: a killed invocation keeps the rows it finished
         row = row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
-                     args.variant_overrides)
+                     args.variant_overrides, args.back_translator)
         # first, as in the rows of other invocations (which keep their own): a rewrite does not reorder keys
         row = {"command": row_command(row, args.overrides), **row}
         tables = publish(row, args.json, args.readme, args.records.resolve())

@@ -43,3 +43,46 @@ def test_a_gain_holds_from_three_seeds_with_p_below_005_and_above_twice_the_larg
     assert holds(4.0, [0.5, 1.2], 0.06, 5) == "no: p = 0.060"
     assert holds(2.4, [0.5, 1.2], 0.001, 3) == "no: +2.40 is not above 2 × sd 1.20"  # at the bar: not above it
     assert holds(-1.0, [0.1, 0.2], 0.001, 3).startswith("no: -1.00")
+
+
+def test_a_variant_back_translates_with_another_preset_s_run_and_counts_its_minutes(tmp_path, monkeypatch):
+    """--back-translator: the variant's back-translated task reads the same seed's run of the given preset (trained
+    first, its own back-translation model before it), and the row's minutes add every training it needed."""
+    records, trained, minutes = [], [], {"multi30k_lowres_de_en": 30.0, "multi30k_lowres_one_to_many_mix": 150.0,
+                                         "multi30k_lowres_many_to_one_mix@ibt": 120.0}
+
+    def record(preset, seed, task, out, recs, overrides, label=""):
+        records.append((label or preset, task, [o for o in overrides if "back_translation" in o]))
+        return {"minutes": minutes[label or preset]}
+
+    monkeypatch.setattr(multitask_table, "record", record)
+    monkeypatch.setattr(multitask_table, "train_once", lambda preset, seed, run, overrides: trained.append(
+        (preset, run.name, tuple(o for o in overrides if "back_translation" in o))))
+    out = tmp_path / "runs"
+    row = multitask_table.back_translated("multi30k_lowres_many_to_one_mix", 2, "de-en", out, tmp_path, [],
+                                          "multi30k_lowres_many_to_one_mix@ibt", [],
+                                          "multi30k_lowres_one_to_many_mix")
+    assert row["minutes"] == 300.0
+    o2m = f"tasks.3.data.back_translation={out / 'multi30k_lowres_de_en' / 'seed2'}"
+    m2o = f"tasks.2.data.back_translation={out / 'multi30k_lowres_one_to_many_mix' / 'seed2'}"
+    assert records == [("multi30k_lowres_de_en", "de-en", []), ("multi30k_lowres_one_to_many_mix", "en-de", [o2m]),
+                       ("multi30k_lowres_many_to_one_mix@ibt", "de-en", [m2o])]
+    # in this order (a finished run is asked again at no cost: train_once returns at once)
+    assert list(dict.fromkeys(trained)) == [("multi30k_lowres_de_en", "seed2", ()),
+                                            ("multi30k_lowres_one_to_many_mix", "seed2", (o2m,))]
+
+
+def test_a_back_translator_must_translate_the_direction_the_preset_needs():
+    check = multitask_table.check_back_translator
+    assert check("multi30k_lowres_many_to_one_mix", "multi30k_lowres_en_de_copy") == ""
+    assert check("multi30k_lowres_many_to_one_mix", "multi30k_lowres_many_to_one") == \
+        "multi30k_lowres_many_to_one has no en-de task (its tasks: de-en, fr-en)"
+    assert "fine-tunes another run" in check("multi30k_lowres_one_to_many_mix", "multi30k_lowres_many_to_one_finetune")
+    assert check("multi30k_lowres_many_to_one", "multi30k_lowres_en_de") == \
+        "multi30k_lowres_many_to_one has no back-translated task"
+    assert "not a preset of the table" in check("multi30k_lowres_many_to_one_mix", "toy_reverse")
+    row = {"preset": "multi30k_lowres_many_to_one_mix", "seeds": [1], "variant": "ibt", "variant_overrides": [],
+           "back_translator": "multi30k_lowres_en_de_copy"}
+    assert multitask_table.row_command(row, []).endswith(
+        "--presets multi30k_lowres_many_to_one_mix --seeds 1 --variant ibt "
+        "--back-translator multi30k_lowres_en_de_copy")
