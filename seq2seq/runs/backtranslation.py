@@ -24,6 +24,7 @@ import torch
 
 from seq2seq.atomic import write_atomic
 from seq2seq.config import DataConfig, DecodingConfig, TaskConfig, task_data
+from seq2seq.data.files import read_lines, write_lines
 from seq2seq.data.prepared import key_of, locked
 from seq2seq.errors import ConfigError, UserError
 from seq2seq.layout import RunFolder
@@ -72,17 +73,17 @@ def back_translate(task: TaskConfig, cfg: DataConfig, targets: Sequence[str], ru
                "targets_sha256": hashlib.sha256("\n".join(targets).encode("utf-8")).hexdigest()}
     lines_path = run.backtranslated(task.name, task.src)
     note_path = lines_path.with_name(lines_path.name + ".json")
-    if json_of(note_path) == made_by and len(lines := read_made(lines_path)) == len(targets):
+    if json_of(note_path) == made_by and len(lines := lines_of(lines_path)) == len(targets):
         return lines
     shared = Path(cfg.prepared).expanduser() / "backtranslated" / key_of(identity(info, task, made_by, decoding))
     with locked(shared):
-        if len(lines := read_made(shared)) != len(targets):
+        if len(lines := lines_of(shared)) != len(targets):
             lines = translate(model, info, source, decoding, targets, device)
-            write_made(shared, lines)
+            write_lines(shared, lines)
         else:
             log.info("task %s: %d back-translations by %s read from %s", task.name, len(lines), info.folder, shared)
     run.data.mkdir(parents=True, exist_ok=True)
-    write_made(lines_path, lines)
+    write_lines(lines_path, lines)
     write_atomic(note_path, json.dumps(made_by, indent=2) + "\n")
     return lines
 
@@ -104,7 +105,8 @@ def translate(model: Path, info: CheckpointInfo, source: TaskConfig, decoding: D
     started = time.perf_counter()
     with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
         trained = load_trained(model, device)
-        lines = make_translator(trained, source, decoding, device).translate_lines(list(targets))
+        lines = [line.replace("\n", " ") for line in  # one line each in the files they are kept in
+                 make_translator(trained, source, decoding, device).translate_lines(list(targets))]
     log.info("back-translated %d %s sentences into %s with %s (%s) in %.0f s", len(lines), source.src, source.tgt,
              info.folder, decoding.strategy.value, time.perf_counter() - started)
     return lines
@@ -114,10 +116,6 @@ def json_of(path: Path) -> Any:
     return json.loads(path.read_text("utf-8")) if path.is_file() else None
 
 
-def read_made(path: Path) -> List[str]:
+def lines_of(path: Path) -> List[str]:
     """The lines of a back-translation file (none if it is not there)."""
-    return path.read_text(encoding="utf-8").split("\n")[:-1] if path.is_file() else []
-
-
-def write_made(path: Path, lines: Sequence[str]) -> None:
-    write_atomic(path, "".join(line.replace("\n", " ") + "\n" for line in lines))
+    return read_lines(path) if path.is_file() else []
