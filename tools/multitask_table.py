@@ -125,6 +125,11 @@ def record_path(records: Path, preset: str, seed: int) -> Path:
     return records / preset / f"seed{seed}.json.gz"
 
 
+def run_path(out: Path, label: str, seed: int) -> Path:
+    """The run folder of a preset's (or PRESET@VARIANT's) seed under --out."""
+    return out / label / f"seed{seed}"
+
+
 def read_record(path: Path) -> Dict[str, Any]:
     return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
 
@@ -147,7 +152,7 @@ def record(preset: str, seed: int, task: str, out: Path, records: Path, override
         refuse_stale(path, kept["config"], preset, wanted, "delete it (and its run folder) to measure "
                      "the preset as it is")
         return kept
-    run = out / label / f"seed{seed}"
+    run = run_path(out, label, seed)
     train_once(preset, seed, run, overrides)
     measured = {**measure(run, task), "config": wanted}
     write_record(path, measured)
@@ -178,7 +183,7 @@ def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
 
 def given_model(preset: str, model_preset: str, seed: int, out: Path) -> List[str]:
     """The overrides that give the preset's back-translation keys the same seed's run of `model_preset`."""
-    run = out / model_preset / f"seed{seed}"
+    run = run_path(out, model_preset, seed)
     named = run.relative_to(ROOT) if run.is_relative_to(ROOT) else run  # as the record's config keeps it
     return [f"{key}={named}" for key in back_translation_keys(preset)]
 
@@ -189,7 +194,7 @@ def ensure_run(preset: str, seed: int, out: Path, extra: List[str]) -> None:
     if preset in BACK_TRANSLATORS:
         ensure_run(BACK_TRANSLATORS[preset][0], seed, out, extra)
         given = given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
-    train_once(preset, seed, out / preset / f"seed{seed}", [*extra, *given])
+    train_once(preset, seed, run_path(out, preset, seed), [*extra, *given])
 
 
 def main_task(preset: str) -> str:
@@ -248,7 +253,7 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
             multi.append(record(preset, seed, task, out, records, [*extra, *own], label))
             continue
         # a fine-tuning row starts from the same seed's run of the preset it tunes, and costs both trainings
-        tuned, parent_run = record(parent, seed, task, out, records, extra), out / parent / f"seed{seed}"
+        tuned, parent_run = record(parent, seed, task, out, records, extra), run_path(out, parent, seed)
         if not record_path(records, label, seed).is_file():  # to fine-tune, the parent's run folder is needed
             train_once(parent, seed, parent_run, extra)
         mine = record(preset, seed, task, out, records, [*extra, f"trainer.finetune_from={parent_run}", *own], label)
