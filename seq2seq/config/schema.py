@@ -102,8 +102,14 @@ class SentencePieceConfig:
     # 22 bytes per sample character (30M characters: ~0.7 GB; 2M WMT-length sentences, ~250M characters: ~5 GB)
     max_sentences: int = 2_000_000
     max_characters: int = 30_000_000
+    # set: this SentencePiece model file (e.g. another run's spm.*.model) is every language's, copied into the run
+    # folder instead of one trained on the run's text (the options above unused): runs that differ in their data
+    # compared on one vocabulary, or an encoder transferred from a run with another data mix (trainer.init)
+    model: str = ""
 
     def __post_init__(self) -> None:
+        check(not self.model or self.joint, "data.spm.model",
+              "is one model for every language: set data.spm.joint=true (or leave data.spm.model empty)")
         check(self.vocab_size >= 8, "data.spm.vocab_size", f"must be >= 8, got {self.vocab_size}")
         check_positive(self.max_sentences, "data.spm.max_sentences")
         check_positive(self.max_characters, "data.spm.max_characters")

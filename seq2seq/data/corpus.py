@@ -16,7 +16,7 @@ from seq2seq.data.prepared import PairCorpus, key_of, locked, prepared_corpus
 from seq2seq.data.stream import Selection, SentenceSample, file_identity, selected_pairs
 from seq2seq.errors import ConfigError, DataError
 from seq2seq.layout import RunFolder
-from seq2seq.text import BT_TAG, Vocab, train_sentencepiece
+from seq2seq.text import BT_TAG, UNK, Vocab, train_sentencepiece
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +165,10 @@ def back_translated_text(task: TaskConfig, cfg: DataConfig, run_dir: Path, seed:
 def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], texts: Dict[str, TrainingText],
                 run_dir: Path, cache: Path, tagged: Sequence[str] = ()) -> Dict[str, Vocab]:
     """One SentencePiece model per language (the same object for all when joint): the run folder's own, else
-    one trained before on the same text with the same options (PREPARED/vocab), else trained now on a bounded
-    sample of the text streamed once, kept there for the next run, and copied into the run folder. A model of a
-    language in `tagged` (the source of a tagged back-translated task) has the tag as one piece."""
+    the one `cfg.model` names, else one trained before on the same text with the same options (PREPARED/vocab),
+    else trained now on a bounded sample of the text streamed once, kept there for the next run, and copied into
+    the run folder. A model of a language in `tagged` (the source of a tagged back-translated task) has the tag
+    as one piece."""
     languages = sorted({t.src for t in tasks} | {t.tgt for t in tasks})
     files = RunFolder.vocab_names(languages, cfg.joint)
     check_shared_vocabs(tasks, files)
@@ -178,10 +179,17 @@ def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], texts: Di
         for side, lang in (("src", task.src), ("tgt", task.tgt)):
             parts[lang].setdefault(text.parts[side], (task.name, side))
     missing = sorted({name for name in files.values() if not (run_dir / name).is_file()})
+    options = {key: value for key, value in config_dict(cfg).items() if key != "model"}  # what a trained one is
     for name in missing:
         members = [lang for lang in languages if files[lang] == name]
         symbols = [BT_TAG] if set(members) & set(tagged) else []
-        identity = {"format": 1, "cleaning": CLEANING, "spm": config_dict(cfg), "sample_seed": SAMPLE_SEED,
+        if cfg.model:
+            given = given_vocab(cfg.model, symbols)
+            write_atomic(run_dir / name, given.path.read_bytes())
+            log.info("SentencePiece %s: %s (%d pieces), given by data.spm.model; data.spm's training options are "
+                     "not used", name, given.path, len(given))
+            continue
+        identity = {"format": 1, "cleaning": CLEANING, "spm": options, "sample_seed": SAMPLE_SEED,
                     "text": [[lang, list(parts[lang])] for lang in members]}
         if symbols:  # only then: the identity (and cache) of every untagged model stays what it was
             identity["symbols"] = symbols
@@ -194,6 +202,22 @@ def load_vocabs(cfg: SentencePieceConfig, tasks: Sequence[TaskConfig], texts: Di
         write_atomic(run_dir / name, cached.read_bytes())
     loaded = {name: Vocab.load(run_dir / name) for name in set(files.values())}
     return {lang: loaded[files[lang]] for lang in languages}
+
+
+def given_vocab(path: str, symbols: Sequence[str]) -> Vocab:
+    """The SentencePiece model data.spm.model names, checked before the run folder gets it: a missing or foreign
+    file, or one without a piece of `symbols` (each would be read as an unknown piece), is a config error."""
+    try:
+        vocab = Vocab.load(Path(path).expanduser())
+    except DataError as err:
+        raise ConfigError(f"data.spm.model: {err}; give a SentencePiece .model file (a run folder's "
+                          "spm.*.model)") from None
+    for symbol in symbols:
+        if vocab.processor.piece_to_id(symbol) == UNK:
+            raise ConfigError(f"data.spm.model: {vocab.path} has no piece {symbol}, which data.back_translation_tag "
+                              "needs; give the model of a run with tagged back-translation, or leave data.spm.model "
+                              "empty so that the run trains one with it")
+    return vocab
 
 
 def _stream_sample(sample: SentenceSample, members: Sequence[str], parts: Dict[str, Dict[str, Tuple[str, str]]],

@@ -14,11 +14,13 @@ from seq2seq import load
 from seq2seq.commands.evaluate import from_checkpoint
 from seq2seq.commands.train import run_train
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, ToyConfig, task_data
+from seq2seq.data import corpus as data_corpus
 from seq2seq.data.corpus import selection
 from seq2seq.data.files import generate_toy, read_lines, write_lines
 from seq2seq.errors import ConfigError, DataError, UserError
 from seq2seq.runs import backtranslation
 from seq2seq.runs.trained import load_trained
+from seq2seq.text import Vocab
 from seq2seq.training.trainer import Trainer
 
 from conftest import TINY_TOY, train_config
@@ -83,6 +85,40 @@ def test_a_missing_test_file_is_refused_before_training(tmp_path):
     (tmp_path / "large" / "test.copy").unlink()
     with pytest.raises(DataError, match=r"task cp: .*large/test\.copy: file not found"):
         Trainer(two_task_config(tmp_path), tmp_path / "run")
+
+
+ONE_TASK = "tasks=[{name: rev, src: in, tgt: reverse, encoder: in, decoder: reverse, data: {dir: small}}]"
+
+
+def test_a_given_sentencepiece_model_is_every_language_s_and_none_is_trained(tmp_path, monkeypatch):
+    """data.spm.model: the run folder gets that file as its model whatever its name and data.spm's options, and
+    its data is encoded with it (runs on different data compared on one vocabulary)."""
+    two_corpora(tmp_path)
+    Trainer(two_task_config(tmp_path), tmp_path / "both")
+    given = tmp_path / "both" / "spm.copy-in-reverse.model"
+    monkeypatch.setattr(data_corpus, "train_sentencepiece", lambda *a, **k: pytest.fail("a model was trained"))
+    one = Trainer(two_task_config(tmp_path, ONE_TASK, f"data.spm.model={given}", "data.spm.vocab_size=16",
+                                  f"data.prepared={tmp_path / 'fresh'}"), tmp_path / "one")
+    assert (tmp_path / "one" / "spm.in-reverse.model").read_bytes() == given.read_bytes()
+    assert len(one.vocabs["in"]) == len(Vocab.load(given)) > 16
+    sources = one.vocabs["in"].decode(one.data["rev"].train.ids("src"))
+    assert len(sources) == 150 and set(sources) == set(read_lines(tmp_path / "small" / "train.in"))
+
+
+@pytest.mark.parametrize("override, message", [
+    ("data.spm.model={run}/nowhere.model", r"data\.spm\.model: .*nowhere\.model: SentencePiece model not found; "
+                                           r"give a SentencePiece \.model file"),
+    ("data.spm.model={root}/small/train.in", r"data\.spm\.model: .*train\.in: not a SentencePiece model"),
+])
+def test_a_missing_or_foreign_given_sentencepiece_model_is_refused(tmp_path, override, message):
+    two_corpora(tmp_path)
+    cfg = two_task_config(tmp_path, override.format(run=tmp_path / "run", root=tmp_path))
+    with pytest.raises(ConfigError, match=message):
+        Trainer(cfg, tmp_path / "run")
+    assert not list((tmp_path / "run").glob("spm.*"))
+    with pytest.raises(ConfigError, match=r"data\.spm\.model: is one model for every language: set "
+                                          r"data\.spm\.joint=true"):
+        two_task_config(tmp_path, "data.spm.model=x.model", "data.spm.joint=false")
 
 
 def pair_indices(count, data, seed):
@@ -414,6 +450,15 @@ def test_tagged_back_translation_starts_every_synthetic_source_with_one_tag_piec
     # the rest of each source is what the untagged run encodes (the tag is a piece of its own)
     assert vocab.decode([list(ids[1:]) for ids in synthetic]) == \
         plain.vocabs["reverse"].decode(plain.data["bt"].train.ids("src"))
+    # given, a model must have the tag (else each would be read as an unknown piece): the plain run's has none
+    tagging = ["+tasks.1.data.back_translation_tag=true", "data.spm.model={}"]
+    with pytest.raises(ConfigError, match=r"data\.spm\.model: .*plain/spm\.in-reverse\.model has no piece <bt>"):
+        Trainer(back_translation_config(tmp_path, trained, tagging[0], tagging[1].format(plain.vocabs["in"].path)),
+                tmp_path / "given")
+    assert not list((tmp_path / "given").glob("spm.*"))
+    given = Trainer(back_translation_config(tmp_path, trained, tagging[0], tagging[1].format(vocab.path)),
+                    tmp_path / "given")
+    assert given.data["bt"].train.ids("src") == synthetic
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
