@@ -34,6 +34,13 @@ baseline writes better synthetic sources (iterative back-translation, Hoang et a
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one_mix \
         --seeds 1 --variant bt_copy --back-translator multi30k_lowres_en_de_copy
+
+or its SentencePiece model from another preset's run of the same seed (--vocab-from): a row without an auxiliary
+language on the vocabulary of the row with it, so that their ablation compares the task, not two vocabularies (a
+4,000-piece model shared with French keeps fewer German and English pieces):
+
+    SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_de_en_backtranslation \
+        --seeds 1 --variant one_vocab --vocab-from multi30k_lowres_many_to_one_backtranslation
 """
 
 from __future__ import annotations
@@ -90,11 +97,15 @@ BACK_TRANSLATORS = {
 ABLATIONS = [
     ("multi30k_lowres_many_to_one_backtranslation", "multi30k_lowres_de_en_backtranslation",
      "fr->en, on top of back-translation"),
+    ("multi30k_lowres_many_to_one_backtranslation", "multi30k_lowres_de_en_backtranslation@one_vocab",
+     "fr->en, on top of back-translation, on one vocabulary"),
     ("multi30k_lowres_many_to_one_backtranslation", "multi30k_lowres_many_to_one",
      "back-translation, on top of fr->en"),
     ("multi30k_lowres_many_to_one_mix", "multi30k_lowres_many_to_one_backtranslation",
      "the en->en copy, on top of fr->en and back-translation"),
     ("multi30k_lowres_one_to_many_copy", "multi30k_lowres_en_de_copy", "en->fr, on top of the copied German"),
+    ("multi30k_lowres_one_to_many_copy", "multi30k_lowres_en_de_copy@one_vocab",
+     "en->fr, on top of the copied German, on one vocabulary"),
     ("multi30k_lowres_one_to_many_copy", "multi30k_lowres_one_to_many", "the copied German, on top of en->fr"),
     ("multi30k_lowres_one_to_many_mix", "multi30k_lowres_one_to_many_copy",
      "back-translation, on top of en->fr and the copied German"),
@@ -183,9 +194,19 @@ def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
 
 def given_model(preset: str, model_preset: str, seed: int, out: Path) -> List[str]:
     """The overrides that give the preset's back-translation keys the same seed's run of `model_preset`."""
-    run = run_path(out, model_preset, seed)
-    named = run.relative_to(ROOT) if run.is_relative_to(ROOT) else run  # as the record's config keeps it
-    return [f"{key}={named}" for key in back_translation_keys(preset)]
+    return [f"{key}={named(run_path(out, model_preset, seed))}" for key in back_translation_keys(preset)]
+
+
+def given_vocabulary(vocab_preset: str, seed: int, out: Path) -> List[str]:
+    """The override that gives a run the (joint) SentencePiece model of the same seed's run of `vocab_preset`."""
+    tasks = compose("train", [f"experiment={vocab_preset}"]).tasks  # composed only: a back-translation key is unset
+    name = RunFolder.vocab_names([lang for t in tasks for lang in (t.src, t.tgt)], joint=True)[tasks[0].src]
+    return [f"data.spm.model={named(run_path(out, vocab_preset, seed)) / name}"]
+
+
+def named(run: Path) -> Path:
+    """A run folder as a record's config keeps it: relative to the checkout when inside it."""
+    return run.relative_to(ROOT) if run.is_relative_to(ROOT) else run
 
 
 def ensure_run(preset: str, seed: int, out: Path, extra: List[str]) -> None:
@@ -211,19 +232,37 @@ def model_record(preset: str, seed: int, out: Path, records: Path, extra: List[s
     return record(preset, seed, main_task(preset), out, records, extra)
 
 
+def check_trained_here(preset: str) -> str:
+    """Why the table cannot train `preset` on its own to lend its run to a variant (empty if it can)."""
+    if preset not in ROWS and preset not in {m for m, _ in BACK_TRANSLATORS.values()}:
+        return f"{preset} is not a preset of the table (ROWS) nor a back-translation model of one"
+    if ROWS.get(preset, (None, None, None))[2]:
+        return f"{preset} fine-tunes another run; give the preset it fine-tunes or another one"
+    return ""
+
+
 def check_back_translator(preset: str, model_preset: str) -> str:
     """Why `model_preset` cannot back-translate for `preset` (empty if it can): it must be a preset the table
     trains whose tasks include the direction the preset's back-translated task needs."""
     if preset not in BACK_TRANSLATORS:
         return f"{preset} has no back-translated task"
-    if model_preset not in ROWS and model_preset not in {m for m, _ in BACK_TRANSLATORS.values()}:
-        return f"{model_preset} is not a preset of the table (ROWS) nor a back-translation model of one"
-    if ROWS.get(model_preset, (None, None, None))[2]:
-        return f"{model_preset} fine-tunes another run; give the preset it fine-tunes or another one"
+    if why := check_trained_here(model_preset):
+        return why
     direction = BACK_TRANSLATORS[preset][1]
     tasks = [t.name for t in to_typed(compose("train", [f"experiment={model_preset}"]), TrainConfig).tasks]
     if direction not in tasks:
         return f"{model_preset} has no {direction} task (its tasks: {', '.join(tasks)})"
+    return ""
+
+
+def check_vocab_from(preset: str, vocab_preset: str) -> str:
+    """Why `preset` cannot take the SentencePiece model of `vocab_preset`'s runs (empty if it can): the table must
+    train that preset, and both must have one model for all their languages (data.spm.joint)."""
+    if why := check_trained_here(vocab_preset):
+        return why
+    for name in (preset, vocab_preset):
+        if not compose("train", [f"experiment={name}"]).data.spm.joint:
+            return f"{name} has one SentencePiece model per language (data.spm.joint=false), not one to share"
     return ""
 
 
@@ -238,13 +277,17 @@ def references(preset: str, task: str) -> List[str]:
 
 
 def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[str], variant: str = "",
-           own: List[str] = (), back_translator: str = "") -> Dict[str, Any]:
-    """The row of a preset (or of its variant: `own` overrides for its multi-task runs alone and perhaps another
-    `back_translator` preset, under the name PRESET@VARIANT) against its baseline, over `seeds`."""
+           own: List[str] = (), back_translator: str = "", vocab_from: str = "") -> Dict[str, Any]:
+    """The row of a preset (or of its variant: `own` overrides for its multi-task runs alone, perhaps another
+    `back_translator` preset and the SentencePiece model of the same seed's run of `vocab_from`, under the name
+    PRESET@VARIANT) against its baseline, over `seeds`."""
     baseline, task, parent = ROWS[preset]
-    label, own = label_of(preset, variant), list(own)
+    label, variant_own = label_of(preset, variant), list(own)
     multi, single = [], []
     for seed in seeds:
+        own = [*variant_own, *(given_vocabulary(vocab_from, seed, out) if vocab_from else [])]
+        if vocab_from and not record_path(records, label, seed).is_file():  # its model is read from its folder
+            ensure_run(vocab_from, seed, out, extra)
         single.append(record(baseline, seed, task, out, records, extra))
         if preset in BACK_TRANSLATORS:
             multi.append(back_translated(preset, seed, task, out, records, extra, label, own, back_translator))
@@ -265,7 +308,8 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     median = median_index([m["bleu"] for m in multi])
     p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], refs)
 
-    row = {"preset": preset, "variant": variant, "variant_overrides": own, "back_translator": back_translator,
+    row = {"preset": preset, "variant": variant, "variant_overrides": variant_own, "back_translator": back_translator,
+           "vocab_from": vocab_from,
            "baseline": baseline, "task": task,
            "seeds": seeds,
            "bleu": [m["bleu"] for m in multi], "baseline_bleu": [s["bleu"] for s in single],
@@ -357,6 +401,8 @@ def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
         variant += " --variant-overrides " + " ".join(f"'{o}'" for o in row["variant_overrides"])
     if row.get("back_translator"):
         variant += f" --back-translator {row['back_translator']}"
+    if row.get("vocab_from"):
+        variant += f" --vocab-from {row['vocab_from']}"
     return (f"SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets {row['preset']} --seeds "
             + " ".join(map(str, row["seeds"])) + variant + (" --" if overrides else "")  # then no flag takes them
             + "".join(f" {o}" for o in overrides))
@@ -446,17 +492,24 @@ def main() -> None:
                         help="a variant's back-translation model: the same seed's run of PRESET (trained if missing, "
                         "its minutes counted) instead of the preset's own (BACK_TRANSLATORS); e.g. a multi-task "
                         "model that translates better (iterative back-translation)")
+    parser.add_argument("--vocab-from", default="", metavar="PRESET",
+                        help="a variant's SentencePiece model: that of the same seed's run of PRESET (trained if "
+                        "missing, its minutes not counted), e.g. the row without an auxiliary task on the vocabulary "
+                        "of the row with it, so that their ablation compares one vocabulary")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
-    if bool(args.variant) != bool(args.variant_overrides or args.back_translator):
-        parser.error("--variant NAME goes with --variant-overrides or --back-translator (or both)")
+    if bool(args.variant) != bool(args.variant_overrides or args.back_translator or args.vocab_from):
+        parser.error("--variant NAME goes with --variant-overrides, --back-translator or --vocab-from (any of them)")
     for preset in args.presets if args.back_translator else []:
         if why := check_back_translator(preset, args.back_translator):
             parser.error(f"--back-translator {args.back_translator}: {why}")
+    for preset in args.presets if args.vocab_from else []:
+        if why := check_vocab_from(preset, args.vocab_from):
+            parser.error(f"--vocab-from {args.vocab_from}: {why}")
     out, tables = args.out.resolve(), ""
     for preset in args.presets:  # written after each row: a killed invocation keeps the rows it finished
         row = row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
-                     args.variant_overrides, args.back_translator)
+                     args.variant_overrides, args.back_translator, args.vocab_from)
         # first, as in the rows of other invocations (which keep their own): a rewrite does not reorder keys
         row = {"command": row_command(row, args.overrides), **row}
         tables = publish(row, args.json, args.readme, args.records.resolve())

@@ -86,3 +86,43 @@ def test_a_back_translator_must_translate_the_direction_the_preset_needs():
     assert multitask_table.row_command(row, []).endswith(
         "--presets multi30k_lowres_many_to_one_mix --seeds 1 --variant ibt "
         "--back-translator multi30k_lowres_en_de_copy")
+
+
+def test_a_variant_takes_the_vocabulary_of_another_preset_s_run_of_the_same_seed(tmp_path, monkeypatch):
+    """--vocab-from: each seed's multi-task run gets data.spm.model = that seed's run of the given preset (trained
+    first while the variant's record is missing), the baseline keeps its own, and the command says so."""
+    calls, ensured = [], []
+    measured = {"hyps": REFS, "test_sha256": multitask_table.text_hash(REFS), "bleu": 30.0, "chrf": 50.0,
+                "updates": 100, "minutes": 10.0, "train_pairs": 5000}
+
+    def record(preset, seed, task, out, recs, overrides, label=""):
+        calls.append((label or preset, seed, [o for o in overrides if o.startswith("data.spm.")]))
+        return measured
+
+    monkeypatch.setattr(multitask_table, "record", record)
+    monkeypatch.setattr(multitask_table, "references", lambda preset, task: REFS)
+    monkeypatch.setattr(multitask_table, "ensure_run", lambda preset, seed, out, extra: ensured.append((preset, seed)))
+    monkeypatch.setattr(multitask_table, "back_translated",
+                        lambda preset, seed, task, out, recs, extra, label, own, model="": record(
+                            preset, seed, task, out, recs, own, label))
+    out = tmp_path / "runs"
+    multitask_table.write_record(multitask_table.record_path(tmp_path, "multi30k_lowres_de_en_backtranslation@v", 1),
+                                 measured)  # seed 1 is recorded: its vocabulary's run is not needed
+    row = multitask_table.row_of("multi30k_lowres_de_en_backtranslation", [1, 2], out, tmp_path, [], "v", [],
+                                 vocab_from="multi30k_lowres_many_to_one_backtranslation")
+    given = [f"data.spm.model={out}/multi30k_lowres_many_to_one_backtranslation/seed{s}/spm.de-en-fr.model"
+             for s in (1, 2)]
+    assert calls == [("multi30k_lowres_de_en", 1, []), ("multi30k_lowres_de_en_backtranslation@v", 1, [given[0]]),
+                     ("multi30k_lowres_de_en", 2, []), ("multi30k_lowres_de_en_backtranslation@v", 2, [given[1]])]
+    assert ensured == [("multi30k_lowres_many_to_one_backtranslation", 2)]
+    assert row["variant_overrides"] == [] and multitask_table.row_command(row, []).endswith(
+        "--seeds 1 2 --variant v --vocab-from multi30k_lowres_many_to_one_backtranslation")
+
+
+def test_a_vocabulary_comes_from_a_joint_model_of_a_preset_the_table_trains():
+    check = multitask_table.check_vocab_from
+    assert check("multi30k_lowres_en_de_copy", "multi30k_lowres_one_to_many_copy") == ""
+    assert "fine-tunes another run" in check("multi30k_lowres_de_en", "multi30k_lowres_many_to_one_finetune")
+    assert "not a preset of the table" in check("multi30k_lowres_de_en", "multi30k_many_to_many")
+    assert check("multi30k_many_to_many", "multi30k_lowres_one_to_many_copy") == \
+        "multi30k_many_to_many has one SentencePiece model per language (data.spm.joint=false), not one to share"
