@@ -71,8 +71,9 @@ def init_from_checkpoint(model: Seq2Seq, init: InitConfig, tasks: Sequence[TaskC
     their_model = info.vocab_path(their_lang)
     if not their_model.is_file() or their_model.read_bytes() != ours_model.read_bytes():
         raise CheckpointError(f"{init.module}: the SentencePiece model of {our_lang!r} ({ours_model.name}) differs "
-                              f"from the one {folder} was trained with ({their_model}); copy that file into the new "
-                              "run folder before training so that both runs share one vocabulary")
+                              f"from the one {folder} was trained with ({their_model}); give the new run "
+                              f"data.spm.model={their_model} (a model per language: copy it into the new run "
+                              f"folder as {ours_model.name} first) so that both runs share one vocabulary")
     tensors = read_tensors(folder / MODEL_FILE)
     prefix = f"{side}s.{source}.{suffix}"
     weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}

@@ -50,9 +50,16 @@ def test_an_unfrozen_module_starts_from_the_checkpoint_and_trains(tmp_path, pret
 def test_size_and_vocabulary_mismatches_are_clear(tmp_path, pretrained):
     with pytest.raises(CheckpointError, match="sizes do not match"):
         Trainer(train_config([*BASE, "model.encoder.hidden_size=24", _init(pretrained)]), tmp_path / "a")
-    with pytest.raises(CheckpointError, match="SentencePiece model of 'in'"):
-        Trainer(train_config([*BASE, "data.toy.seed=99", "data.spm.vocab_size=30", _init(pretrained)]),
-                tmp_path / "b")
+    other_data = [*BASE, "data.toy.seed=99", "data.spm.vocab_size=30", _init(pretrained)]
+    with pytest.raises(CheckpointError, match=r"SentencePiece model of 'in' .*; give the new run data\.spm\.model="):
+        Trainer(train_config(other_data), tmp_path / "b")
+    # the fix the message names: the other run's model given, the encoder transfers onto the other data
+    given = next(pretrained.glob("spm.*.model"))
+    trainer = Trainer(train_config([*other_data, f"data.spm.model={given}"]), tmp_path / "b2")
+    source = load_file(str(pretrained / "checkpoints" / "best" / "model.safetensors"))
+    state = trainer.model.encoders["in"].state_dict()
+    encoder = {k[len("encoders.in."):]: v for k, v in source.items() if k.startswith("encoders.in.")}
+    assert encoder and all(torch.equal(state[k], v) for k, v in encoder.items())
     with pytest.raises(CheckpointError, match="has no encoder 'zz'"):
         Trainer(train_config([*BASE, _init(pretrained, source="zz")]), tmp_path / "c")
 
