@@ -56,7 +56,9 @@ def test_presets_that_need_a_model_are_refused_without_it():
                        "multi30k_lowres_de_en_backtranslation": "tasks.1.data.back_translation",
                        "multi30k_tatoeba_backtranslation": "tasks.2.data.back_translation",
                        "multi30k_lowres_many_to_one_mix": "tasks.2.data.back_translation",
-                       "multi30k_lowres_one_to_many_mix": "tasks.3.data.back_translation"}
+                       "multi30k_lowres_one_to_many_mix": "tasks.3.data.back_translation",
+                       "multi30k_lowres_de_en_backtranslation_copy": "tasks.1.data.back_translation",
+                       "multi30k_lowres_en_de_backtranslation_copy": "tasks.2.data.back_translation"}
     given = given_required(["experiment=multi30k_lowres_de_en_backtranslation"])
     assert task_data(given.data, given.tasks[1]).back_translation == "runs/elsewhere"
 
