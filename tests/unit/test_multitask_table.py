@@ -126,3 +126,25 @@ def test_a_vocabulary_comes_from_a_joint_model_of_a_preset_the_table_trains():
     assert "not a preset of the table" in check("multi30k_lowres_de_en", "multi30k_many_to_many")
     assert check("multi30k_many_to_many", "multi30k_lowres_one_to_many_copy") == \
         "multi30k_many_to_many has one SentencePiece model per language (data.spm.joint=false), not one to share"
+
+
+def test_every_ablation_is_its_row_without_one_task_and_nothing_else():
+    """A row against 'the same row without one auxiliary task': the preset of the row without it composes to the
+    tasks of the row with it less one (the same tasks, in order, with the same options) and to the same model,
+    trainer, data and decoding."""
+    def tree(label):
+        cfg = multitask_table.compose("train", [f"experiment={label.split('@')[0]}"])
+        return multitask_table.OmegaConf.to_container(cfg, resolve=False)
+
+    def shared(tasks):
+        """The tasks with their modules named by first use: what they share, whatever the modules are called."""
+        first = {side: {} for side in ("encoder", "decoder")}
+        return [{**t, **{side: first[side].setdefault(t[side], len(first[side])) for side in first}} for t in tasks]
+
+    for with_, without, _ in multitask_table.ABLATIONS:
+        full, ablated = tree(with_), tree(without)
+        names = [t["name"] for t in ablated["tasks"]]
+        assert shared([t for t in full["tasks"] if t["name"] in names]) == shared(ablated["tasks"]), (with_, without)
+        assert len(full["tasks"]) == len(names) + 1, (with_, without)
+        for key in ("model", "trainer", "data", "decoding"):
+            assert full[key] == ablated[key], (with_, without, key)
