@@ -290,24 +290,25 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     `back_translator` preset and the SentencePiece model of the same seed's run of `vocab_from`, under the name
     PRESET@VARIANT) against its baseline, over `seeds`."""
     baseline, task, parent = ROWS[preset]
-    label, variant_own = label_of(preset, variant), list(own)
+    label = label_of(preset, variant)
     multi, single = [], []
     for seed in seeds:
-        own = [*variant_own, *(given_vocabulary(vocab_from, seed, out) if vocab_from else [])]
+        seed_own = [*own, *(given_vocabulary(vocab_from, seed, out) if vocab_from else [])]
         if vocab_from and not record_path(records, label, seed).is_file():  # its model is read from its folder
             ensure_run(vocab_from, seed, out, extra)
         single.append(record(baseline, seed, task, out, records, extra))
         if preset in BACK_TRANSLATORS:
-            multi.append(back_translated(preset, seed, task, out, records, extra, label, own, back_translator))
+            multi.append(back_translated(preset, seed, task, out, records, extra, label, seed_own, back_translator))
             continue
         if parent is None:
-            multi.append(record(preset, seed, task, out, records, [*extra, *own], label))
+            multi.append(record(preset, seed, task, out, records, [*extra, *seed_own], label))
             continue
         # a fine-tuning row starts from the same seed's run of the preset it tunes, and costs both trainings
         tuned, parent_run = record(parent, seed, task, out, records, extra), run_path(out, parent, seed)
         if not record_path(records, label, seed).is_file():  # to fine-tune, the parent's run folder is needed
             train_once(parent, seed, parent_run, extra)
-        mine = record(preset, seed, task, out, records, [*extra, f"trainer.finetune_from={parent_run}", *own], label)
+        mine = record(preset, seed, task, out, records, [*extra, f"trainer.finetune_from={parent_run}", *seed_own],
+                      label)
         multi.append({**mine, "updates": tuned["updates"] + mine["updates"],
                       "minutes": round(tuned["minutes"] + mine["minutes"], 1)})
     refs = references(baseline, task)
@@ -316,7 +317,7 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     median = median_index([m["bleu"] for m in multi])
     p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], refs)
 
-    row = {"preset": preset, "variant": variant, "variant_overrides": variant_own, "back_translator": back_translator,
+    row = {"preset": preset, "variant": variant, "variant_overrides": list(own), "back_translator": back_translator,
            "vocab_from": vocab_from,
            "baseline": baseline, "task": task,
            "seeds": seeds,
