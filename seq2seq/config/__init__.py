@@ -9,12 +9,12 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from seq2seq.config.commands import AverageConfig, EvaluateConfig, ScoreConfig, ServeConfig, TranslateConfig
+from seq2seq.config.data import DataConfig, SentencePieceConfig, SpmType, ToyConfig
 from seq2seq.config.decoding import DecodingConfig, Strategy
 from seq2seq.config.schema import (
     AttentionType,
     Bridge,
     Cell,
-    DataConfig,
     DecoderConfig,
     EncoderConfig,
     InitConfig,
@@ -26,11 +26,8 @@ from seq2seq.config.schema import (
     Schedule,
     Selection,
     SelectOn,
-    SentencePieceConfig,
-    SpmType,
     TaskConfig,
     TaskSampling,
-    ToyConfig,
     TrainerConfig,
     WordVectorsConfig,
 )

@@ -10,8 +10,9 @@ from omegaconf import OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
 from seq2seq.config.checks import check
+from seq2seq.config.data import DataConfig
 from seq2seq.config.decoding import DecodingConfig
-from seq2seq.config.schema import DataConfig, ModelConfig, Selection, SelectOn, TaskConfig, TrainerConfig
+from seq2seq.config.schema import ModelConfig, Selection, SelectOn, TaskConfig, TrainerConfig
 from seq2seq.errors import ConfigError
 
 
