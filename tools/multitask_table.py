@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Multi-task presets against their single-task baselines on the main task, over several seeds.
+r"""Multi-task presets against their single-task baselines on the main task, over several seeds.
 
 Each row is a multi-task preset and the single-task preset trained on exactly its main task's data (same model,
 recipe and stopping rule: both stop on the main task's validation BLEU). For every seed the tool trains what is
@@ -483,7 +483,8 @@ def update_readme(path: Path, tables: Dict[tuple, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presets", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--presets", nargs="+", default=list(ROWS), choices=list(ROWS), metavar="PRESET",
+                        help="rows to measure, in order (default: all): " + ", ".join(ROWS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "multitask")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "multitask.json")
