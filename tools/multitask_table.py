@@ -6,8 +6,9 @@ recipe and stopping rule: both stop on the main task's validation BLEU). For eve
 missing, one run after the other (a finished run, one with results.json, is reused; a killed one resumes from its
 last checkpoint), translates the main task's test set (test_2016_flickr) with beam 5 from each best checkpoint and
 writes `docs/results/multitask.json` and the table between the multitask-table markers of docs/multitask.md (after
-each row, so a list of presets is a queue that a killed invocation leaves half done, never lost), with a second
-table of ablations below it (ABLATIONS: a row against the same row without one auxiliary task). p is
+each row, so a list of presets is a queue that a killed invocation leaves half done, never lost), with a table
+of ablations below it (ABLATIONS: a row against the same row without one auxiliary task) and one of the choices
+among a preset's variants, made on validation BLEU (choices_of). p is
 the project's paired significance test (approximate randomisation, seq2seq.evaluation.significance) on the
 median-seed pair: the seed whose multi-task BLEU is the median. A fine-tuning row starts from the same seed's run
 of its parent preset; a row with a back-translated task first trains the same seed's back-translation model
@@ -121,6 +122,7 @@ ABLATIONS = [
 MIN_SEEDS = 3  # a gain is a claim from this many seeds on (with p < 0.05 and above twice the larger seed sd)
 MARKERS = ("<!-- multitask-table -->", "<!-- /multitask-table -->")
 ABLATION_MARKERS = ("<!-- multitask-ablations -->", "<!-- /multitask-ablations -->")
+CHOICE_MARKERS = ("<!-- multitask-choices -->", "<!-- /multitask-choices -->")
 
 
 def measure(run: Path, task: str) -> Dict[str, Any]:
@@ -404,6 +406,51 @@ def ablations_markdown(ablations: List[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def choices_of(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """For every preset measured with variants: the candidates (the preset and its variants; a variant on another
+    preset's vocabulary is an ablation's control, not a candidate) on the seeds they all have, and the one with the
+    highest mean validation BLEU of the main task: the choice, made without the test set."""
+    groups: Dict[str, List[Dict[str, Any]]] = {}
+    for r in rows:
+        if not r.get("vocab_from"):
+            groups.setdefault(r["preset"], []).append(r)
+    out = []
+    for preset, group in groups.items():
+        seeds = sorted(set.intersection(*(set(r["seeds"]) for r in group)))
+        if len(group) < 2 or not seeds:
+            continue
+        candidates = []
+        for r in group:
+            at = [r["seeds"].index(s) for s in seeds]
+            valid = [r["valid_bleu"][i] for i in at] if r.get("valid_bleu") else []
+            candidates.append({"row": row_name(r), "valid_bleu": None if None in valid or not valid
+                               else round(statistics.mean(valid), 2),
+                               "bleu": round(statistics.mean(r["bleu"][i] for i in at), 2)})
+        scored = [c for c in candidates if c["valid_bleu"] is not None]
+        chosen = max(scored, key=lambda c: c["valid_bleu"])["row"] if scored else None
+        out.append({"preset": preset, "seeds": seeds, "candidates": candidates, "chosen": chosen})
+    return out
+
+
+def choices_markdown(choices: List[Dict[str, Any]]) -> str:
+    lines = ["Chosen on validation: for every preset measured with variants, the candidate with the highest mean "
+             "validation BLEU of the main task on the seeds they all have (the test BLEU beside it is reported, "
+             "never chosen on; a variant on another preset's vocabulary is an ablation's control, not a candidate).",
+             "", "| preset | seeds | candidates: validation BLEU (test BLEU) | chosen on validation |",
+             "|---|---|---|---|"]
+
+    def candidate(x: Dict[str, Any]) -> str:
+        valid = "?" if x["valid_bleu"] is None else f"{x['valid_bleu']:.2f}"
+        return f"{x['row']}: {valid} ({x['bleu']:.2f})"
+
+    for c in choices:
+        cells = "; ".join(candidate(x) for x in c["candidates"])
+        lines.append(f"| {c['preset']} | {', '.join(map(str, c['seeds']))} | {cells} | {c['chosen'] or '?'} |")
+    if not choices:
+        lines.append("| (no preset measured with a variant yet) | | | |")
+    return "\n".join(lines)
+
+
 def row_command(row: Dict[str, Any], overrides: List[str]) -> str:
     variant = f" --variant {row['variant']}" if row.get("variant") else ""
     if row.get("variant_overrides"):
@@ -528,7 +575,7 @@ def main() -> None:
 
 def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str:
     """Put the row into the JSON among the rows of earlier invocations (those of presets gone are dropped),
-    derive the ablations and write both tables into `readme`; returns them."""
+    derive the ablations and the choices on validation and write the three tables into `readme`; returns them."""
     previous = json.loads(path.read_text(encoding="utf-8"))["rows"] if path.is_file() else []
     rows = [row, *({"command": row_command(r, []), **r} for r in previous
                    if row_name(r) != row_name(row) and r["preset"] in ROWS)]
@@ -536,10 +583,11 @@ def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str
     rows.sort(key=lambda r: (list(ROWS).index(r["preset"]), r.get("variant", "")))
     ablations = [x for x in (ablation_of(rows, records, *a) for a in ABLATIONS) if x]
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps({"rows": rows, "ablations": ablations}, indent=2) + "\n")
-    table, ablation_table = markdown(rows), ablations_markdown(ablations)
-    update_readme(readme, {MARKERS: table, ABLATION_MARKERS: ablation_table})
-    return f"{table}\n\n{ablation_table}"
+    choices = choices_of(rows)
+    write_atomic(path, json.dumps({"rows": rows, "ablations": ablations, "choices": choices}, indent=2) + "\n")
+    table, ablation_table, choice_table = markdown(rows), ablations_markdown(ablations), choices_markdown(choices)
+    update_readme(readme, {MARKERS: table, ABLATION_MARKERS: ablation_table, CHOICE_MARKERS: choice_table})
+    return f"{table}\n\n{ablation_table}\n\n{choice_table}"
 
 
 if __name__ == "__main__":

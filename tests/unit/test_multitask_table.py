@@ -148,3 +148,27 @@ def test_every_ablation_is_its_row_without_one_task_and_nothing_else():
         assert len(full["tasks"]) == len(names) + 1, (with_, without)
         for key in ("model", "trainer", "data", "decoding"):
             assert full[key] == ablated[key], (with_, without, key)
+
+
+def test_a_preset_s_variants_are_chosen_on_validation_on_the_seeds_they_all_have():
+    """The choice among a preset's variants reads validation BLEU alone, on the seeds every candidate has; a variant
+    on another preset's vocabulary (an ablation's control) is no candidate, and a preset without variants no choice."""
+    def row(preset, variant, seeds, valid, bleu, vocab_from=""):
+        return {"preset": preset, "variant": variant, "seeds": seeds, "valid_bleu": valid, "bleu": bleu,
+                "vocab_from": vocab_from}
+
+    rows = [row("mix", "", [1, 2, 3], [30.0, 31.0, 32.0], [35.0, 35.0, 35.0]),
+            row("mix", "aux0.5", [2, 1], [31.5, 30.0], [30.0, 30.0]),  # best on validation, worse on test
+            row("mix", "tag", [1], [40.0], [40.0]),  # seed 2 missing: no common seed with the others but 1
+            row("bt", "", [1], [20.0], [20.0]),
+            row("bt", "one_vocab", [1], [25.0], [25.0], vocab_from="mix")]
+    choices = multitask_table.choices_of(rows[:2] + rows[3:])
+    assert [c["preset"] for c in choices] == ["mix"]  # bt: its one variant is a control, so no choice
+    (mix,) = choices
+    assert mix["seeds"] == [1, 2] and mix["chosen"] == "mix@aux0.5"
+    assert mix["candidates"] == [{"row": "mix", "valid_bleu": 30.5, "bleu": 35.0},
+                                 {"row": "mix@aux0.5", "valid_bleu": 30.75, "bleu": 30.0}]
+    (mix,) = multitask_table.choices_of(rows)  # with tag: compared on seed 1 alone, where it is best
+    assert mix["seeds"] == [1] and mix["chosen"] == "mix@tag"
+    table = multitask_table.choices_markdown(choices)
+    assert "| mix | 1, 2 | mix: 30.50 (35.00); mix@aux0.5: 30.75 (30.00) | mix@aux0.5 |" in table
