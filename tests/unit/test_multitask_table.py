@@ -36,12 +36,14 @@ def test_an_ablation_pairs_the_seeds_both_rows_have_and_tests_the_median_differe
     assert table.rstrip().endswith("| not yet: 2 of 3 seeds |")
 
 
-def test_a_gain_holds_from_three_seeds_with_p_below_005_and_above_twice_the_larger_sd():
+def test_a_gain_holds_from_three_seeds_with_p_below_005_and_above_twice_the_larger_sd_else_waits_for_five():
     holds = multitask_table.holds
     assert holds(4.0, [0.5, 1.2], 0.001, 3) == "yes"
     assert holds(4.0, [0.5, 1.2], 0.001, 2) == "not yet: 2 of 3 seeds"
     assert holds(4.0, [0.5, 1.2], 0.06, 5) == "no: p = 0.060"
-    assert holds(2.4, [0.5, 1.2], 0.001, 3) == "no: +2.40 is not above 2 × sd 1.20"  # at the bar: not above it
+    assert holds(2.4, [0.5, 1.2], 0.001, 3) == "not yet: spread wide (sd 1.20), 3 of 5 seeds"  # at the bar
+    assert holds(2.4, [0.5, 1.2], 0.001, 5) == "no: +2.40 is not above 2 × sd 1.20"  # five seeds: a verdict
+    assert holds(2.5, [0.5, 1.2], 0.001, 4) == "yes"
     assert holds(-1.0, [0.1, 0.2], 0.001, 3).startswith("no: -1.00")
 
 
