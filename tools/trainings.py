@@ -20,6 +20,8 @@ from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
 def command_overrides(preset: str, seed: int, overrides: Sequence[str] = ()) -> List[str]:
     """What `train_once` gives the training command (and `trained_config` composes, so the two cannot drift)."""
     return [f"experiment={preset}", f"trainer.seed={seed}", "trainer.progress=false", *overrides]
