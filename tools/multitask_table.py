@@ -371,6 +371,11 @@ def median_index(values: List[float]) -> int:
     return sorted(range(len(values)), key=lambda i: values[i])[len(values) // 2]
 
 
+def on_seeds(row: Dict[str, Any], key: str, seeds: List[int]) -> List[Any]:
+    """A row's per-seed values of `key` (listed in the order of its own seeds) for `seeds`, in that order."""
+    return [row[key][row["seeds"].index(s)] for s in seeds]
+
+
 def ablation_of(rows: List[Dict[str, Any]], records: Path, with_: str, without: str, adds: str
                 ) -> Dict[str, Any] | None:
     """Row `with_` against row `without` on the seeds both have: BLEU difference per seed and p on the median
@@ -382,8 +387,7 @@ def ablation_of(rows: List[Dict[str, Any]], records: Path, with_: str, without: 
     seeds = [s for s in a["seeds"] if s in b["seeds"]]
     if not seeds:
         return None
-    bleu_a = [a["bleu"][a["seeds"].index(s)] for s in seeds]
-    bleu_b = [b["bleu"][b["seeds"].index(s)] for s in seeds]
+    bleu_a, bleu_b = on_seeds(a, "bleu", seeds), on_seeds(b, "bleu", seeds)
     delta = [round(x - y, 2) for x, y in zip(bleu_a, bleu_b)]
     seed = seeds[median_index(delta)]
     hyps = [read_record(record_path(records, name, seed))["hyps"] for name in (with_, without)]
@@ -425,11 +429,10 @@ def choices_of(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             continue
         candidates = []
         for r in group:
-            at = [r["seeds"].index(s) for s in seeds]
-            valid = [r["valid_bleu"][i] for i in at] if r.get("valid_bleu") else []
-            candidates.append({"row": row_name(r), "valid_bleu": None if None in valid or not valid
+            valid = on_seeds(r, "valid_bleu", seeds) if r.get("valid_bleu") else [None]  # None: an older record
+            candidates.append({"row": row_name(r), "valid_bleu": None if None in valid
                                else round(statistics.mean(valid), 2),
-                               "bleu": round(statistics.mean(r["bleu"][i] for i in at), 2)})
+                               "bleu": round(statistics.mean(on_seeds(r, "bleu", seeds)), 2)})
         scored = [c for c in candidates if c["valid_bleu"] is not None]
         chosen = max(scored, key=lambda c: c["valid_bleu"])["row"] if scored else None
         out.append({"preset": preset, "seeds": seeds, "candidates": candidates, "chosen": chosen})
