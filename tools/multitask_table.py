@@ -21,7 +21,9 @@ A table grows over several invocations, and sessions: runs live in --out (defaul
 and every measured run leaves a record (its test translations and numbers, docs/results/multitask/PRESET/
 seedN.json.gz, committed) from which a later invocation builds the row without the run folder. A run or record made
 with another training config than the preset and overrides compose to now (say, after a preset's patience changed)
-is refused with the keys that differ, never reused: delete the record and the run folder to measure it again.
+is refused with the keys that differ, never reused: delete the record and the run folder to measure it again. A
+run trained again because its folder was lost (a back-translation model another row reads) must reproduce its
+record's test translations word for word, and a remade vocabulary its record's sha256, or the tool stops.
 
 A variant (say, another mixing ratio, chosen on validation) is a row of its own, PRESET@NAME, whose multi-task runs
 take --variant-overrides and whose baseline is the preset's:
@@ -38,7 +40,8 @@ baseline writes better synthetic sources (iterative back-translation, Hoang et a
 
 or its SentencePiece model from another preset's run of the same seed (--vocab-from): a row without an auxiliary
 language on the vocabulary of the row with it, so that their ablation compares the task, not two vocabularies (a
-4,000-piece model shared with French keeps fewer German and English pieces):
+4,000-piece model shared with French keeps fewer German and English pieces). Only that model is needed: where the
+run folder is gone it is made as the run's training makes it, without training (ensure_vocabulary):
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_de_en_backtranslation \
         --seeds 1 --variant one_vocab --vocab-from multi30k_lowres_many_to_one_backtranslation
@@ -50,12 +53,14 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import statistics
 import sys
 from functools import cache
 from pathlib import Path
 from typing import Any, Dict, List
 
+import torch
 from omegaconf import OmegaConf
 
 from seq2seq.atomic import write_atomic
@@ -64,8 +69,9 @@ from seq2seq.data.corpus import read_split
 from seq2seq.evaluation.significance import paired_p_value
 from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
+from seq2seq.training.parts import training_data
 
-from trainings import ROOT, refuse_stale, test_scores, train_once, trained_config
+from trainings import ROOT, command_overrides, refuse_stale, test_scores, train_once, trained_config
 
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
@@ -136,7 +142,12 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
             "minutes": round(results["training_seconds"] / 60, 1), "epochs": results["epochs"],
             "valid_bleu": results["best_validation_score"],  # what mixes are chosen on, never the test set
             "stopped": results["stopped"],
-            "train_pairs": results["tasks"][task].get("train_pairs")}
+            "train_pairs": results["tasks"][task].get("train_pairs"),
+            "vocab_sha256": {model.name: file_hash(model) for model in sorted(run.glob("spm.*.model"))}}
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def text_hash(lines: List[str]) -> str:
@@ -197,7 +208,7 @@ def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
     model_preset = model_preset or BACK_TRANSLATORS[preset][0]
     model = model_record(model_preset, seed, out, records, extra)
     if not record_path(records, label, seed).is_file():  # to back-translate, the model's run folder is needed
-        ensure_run(model_preset, seed, out, extra)
+        ensure_run(model_preset, seed, out, records, extra)
     mine = record(preset, seed, task, out, records, [*extra, *given_model(preset, model_preset, seed, out), *own],
                   label)
     return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
@@ -210,9 +221,41 @@ def given_model(preset: str, model_preset: str, seed: int, out: Path) -> List[st
 
 def given_vocabulary(vocab_preset: str, seed: int, out: Path) -> List[str]:
     """The override that gives a run the (joint) SentencePiece model of the same seed's run of `vocab_preset`."""
-    tasks = compose("train", [f"experiment={vocab_preset}"]).tasks  # composed only: a back-translation key is unset
-    name = RunFolder.vocab_names([lang for t in tasks for lang in (t.src, t.tgt)], joint=True)[tasks[0].src]
-    return [f"data.spm.model={named(run_path(out, vocab_preset, seed)) / name}"]
+    return [f"data.spm.model={named(run_path(out, vocab_preset, seed)) / vocabulary_name(vocab_preset)}"]
+
+
+def vocabulary_name(preset: str) -> str:
+    """The file name of a preset's joint SentencePiece model in its run folder."""
+    tasks = compose("train", [f"experiment={preset}"]).tasks  # composed only: a back-translation key is unset
+    return RunFolder.vocab_names([lang for t in tasks for lang in (t.src, t.tgt)], joint=True)[tasks[0].src]
+
+
+def ensure_vocabulary(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> None:
+    """The SentencePiece model of the seed's run of `preset` in its run folder, made as that run's training makes
+    it (the same data stage: its back-translation model trained first, the synthetic sources made, the text
+    sampled) but without training it: a variant needs the run's vocabulary, not its weights, so a lost run folder
+    costs minutes (and its back-translation model), not the whole training again. A model that differs from the
+    one the preset's record was measured with stops the tool."""
+    run = run_path(out, preset, seed)
+    model = run / vocabulary_name(preset)
+    if not model.is_file():
+        given = []
+        if preset in BACK_TRANSLATORS:
+            ensure_run(BACK_TRANSLATORS[preset][0], seed, out, records, extra)
+            given = given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
+        print(f"making the vocabulary of {preset} seed {seed} in {run} (no training)", flush=True)
+        cfg = to_typed(compose("train", command_overrides(preset, seed, [*extra, *given])), TrainConfig)
+        cwd = Path.cwd()
+        os.chdir(ROOT)  # where the training command runs: relative paths read the same
+        try:
+            training_data(cfg, run, torch.device("cpu"))
+        finally:
+            os.chdir(cwd)
+    kept = record_path(records, preset, seed)
+    made = read_record(kept).get("vocab_sha256", {}) if kept.is_file() else {}
+    if model.name in made and made[model.name] != file_hash(model):
+        sys.exit(f"{model}: not the SentencePiece model {kept} was measured with (its sha256 differs); delete "
+                 f"{run} and train the preset there, or measure the variant on another seed")
 
 
 def named(run: Path) -> Path:
@@ -220,13 +263,29 @@ def named(run: Path) -> Path:
     return run.relative_to(ROOT) if run.is_relative_to(ROOT) else run
 
 
-def ensure_run(preset: str, seed: int, out: Path, extra: List[str]) -> None:
-    """The preset's run folder for the seed, trained unless finished (a back-translating preset's model first)."""
+def ensure_run(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> None:
+    """The preset's run folder for the seed, trained unless finished (a back-translating preset's model first).
+    A run trained again because its folder was lost must reproduce its record's test translations: the rows that
+    read it (its back-translations, its vocabulary) were measured with the lost one."""
     given = []
     if preset in BACK_TRANSLATORS:
-        ensure_run(BACK_TRANSLATORS[preset][0], seed, out, extra)
+        ensure_run(BACK_TRANSLATORS[preset][0], seed, out, records, extra)
         given = given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
-    train_once(preset, seed, run_path(out, preset, seed), [*extra, *given])
+    run, kept = run_path(out, preset, seed), record_path(records, preset, seed)
+    again = kept.is_file() and not RunFolder(run).results.is_file()
+    train_once(preset, seed, run, [*extra, *given])
+    if again:
+        check_reproduced(run, main_task(preset), kept)
+
+
+def check_reproduced(run: Path, task: str, kept: Path) -> None:
+    """Stop unless the run's beam-5 test translations are its record's, word for word."""
+    hyps, wanted = test_scores(run, task)[0], read_record(kept)["hyps"]
+    differ = sum(a != b for a, b in zip(hyps, wanted)) + abs(len(hyps) - len(wanted))
+    if differ:
+        sys.exit(f"{run}: trained again after its folder was lost, it does not reproduce {kept} ({differ} of "
+                 f"{len(wanted)} test translations differ: training is not bit-exact here); the rows that read this "
+                 "run were measured with the lost one: delete their records to measure them again with this one")
 
 
 def main_task(preset: str) -> str:
@@ -298,7 +357,7 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     for seed in seeds:
         seed_own = [*own, *(given_vocabulary(vocab_from, seed, out) if vocab_from else [])]
         if vocab_from and not record_path(records, label, seed).is_file():  # its model is read from its folder
-            ensure_run(vocab_from, seed, out, extra)
+            ensure_vocabulary(vocab_from, seed, out, records, extra)
         single.append(record(baseline, seed, task, out, records, extra))
         if preset in BACK_TRANSLATORS:
             multi.append(back_translated(preset, seed, task, out, records, extra, label, seed_own, back_translator))
@@ -558,9 +617,10 @@ def main() -> None:
                         "its minutes counted) instead of the preset's own (BACK_TRANSLATORS); e.g. a multi-task "
                         "model that translates better (iterative back-translation)")
     parser.add_argument("--vocab-from", default="", metavar="PRESET",
-                        help="a variant's SentencePiece model: that of the same seed's run of PRESET (trained if "
-                        "missing, its minutes not counted), e.g. the row without an auxiliary task on the vocabulary "
-                        "of the row with it, so that their ablation compares one vocabulary")
+                        help="a variant's SentencePiece model: that of the same seed's run of PRESET (made without "
+                        "training PRESET if its folder is missing, its back-translation model trained first), e.g. "
+                        "the row without an auxiliary task on the vocabulary of the row with it, so that their "
+                        "ablation compares one vocabulary")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
     if bool(args.variant) != bool(args.variant_overrides or args.back_translator or args.vocab_from):

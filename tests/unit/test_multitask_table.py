@@ -3,13 +3,18 @@ gain must pass to be a claim."""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
+
+import pytest
 
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import multitask_table  # noqa: E402
 
+DATA = Path(os.environ.get("SEQ2SEQ_DATA", ROOT.parent / "shared" / "data"))
 REFS = [f"a man rides a horse number {i} down the road" for i in range(40)]
 WORSE = [f"a man sits number {i}" for i in range(40)]
 
@@ -91,8 +96,9 @@ def test_a_back_translator_must_translate_the_direction_the_preset_needs():
 
 
 def test_a_variant_takes_the_vocabulary_of_another_preset_s_run_of_the_same_seed(tmp_path, monkeypatch):
-    """--vocab-from: each seed's multi-task run gets data.spm.model = that seed's run of the given preset (trained
-    first while the variant's record is missing), the baseline keeps its own, and the command says so."""
+    """--vocab-from: each seed's multi-task run gets data.spm.model = that seed's run of the given preset (its
+    vocabulary made first while the variant's record is missing), the baseline keeps its own, and the command says
+    so."""
     calls, ensured = [], []
     measured = {"hyps": REFS, "test_sha256": multitask_table.text_hash(REFS), "bleu": 30.0, "chrf": 50.0,
                 "updates": 100, "minutes": 10.0, "train_pairs": 5000}
@@ -103,7 +109,8 @@ def test_a_variant_takes_the_vocabulary_of_another_preset_s_run_of_the_same_seed
 
     monkeypatch.setattr(multitask_table, "record", record)
     monkeypatch.setattr(multitask_table, "references", lambda preset, task: REFS)
-    monkeypatch.setattr(multitask_table, "ensure_run", lambda preset, seed, out, extra: ensured.append((preset, seed)))
+    monkeypatch.setattr(multitask_table, "ensure_vocabulary",
+                        lambda preset, seed, out, recs, extra: ensured.append((preset, seed)))
     monkeypatch.setattr(multitask_table, "back_translated",
                         lambda preset, seed, task, out, recs, extra, label, own, model="": record(
                             preset, seed, task, out, recs, own, label))
@@ -174,3 +181,64 @@ def test_a_preset_s_variants_are_chosen_on_validation_on_the_seeds_they_all_have
     assert mix["seeds"] == [1] and mix["chosen"] == "mix@tag"
     table = multitask_table.choices_markdown(choices)
     assert "| mix | 1, 2 | mix: 30.50 (35.00); mix@aux0.5: 30.75 (30.00) | mix@aux0.5 |" in table
+
+
+@pytest.mark.skipif(not (DATA / "multi30k").is_dir(), reason="Multi30k not under SEQ2SEQ_DATA")
+def test_a_lost_run_s_vocabulary_is_made_as_its_training_makes_it_without_training_it(tmp_path, monkeypatch):
+    """--vocab-from after the run folder is gone: the back-translation model first, then the synthetic sources, and
+    the SentencePiece model comes out byte for byte as the preset's training makes it, with no training of the
+    preset; one that differs from the preset's record stops the tool."""
+    from seq2seq.commands.train import run_train
+    from seq2seq.layout import RunFolder
+    from seq2seq.training.trainer import Trainer
+
+    from conftest import train_config
+    from trainings import command_overrides
+
+    tiny = [f"data.root={DATA}", "data.spm.vocab_size=300", "data.valid_max_sentences=4", "data.test=",
+            "model.encoder.hidden_size=16", "model.decoder.hidden_size=16", "model.encoder.embedding_dim=8",
+            "model.decoder.embedding_dim=8", "trainer.max_steps=2", "trainer.validate_every=2",
+            "data.train_lines=0:200"]
+    preset, out, records = "multi30k_lowres_many_to_one_backtranslation", tmp_path / "runs", tmp_path / "records"
+    extra = [*tiny, "tasks.0.data.train_lines=0:200", "tasks.1.data.train_lines=5000:5200",
+             "tasks.2.data.train_lines=5000:5200", "data.back_translation_decoding=greedy"]
+    models = []
+
+    def ensure_run(model, seed, runs, recs, overrides):  # the en->de model, trained small
+        models.append((model, seed))
+        run_train(train_config(command_overrides(model, seed, tiny)), multitask_table.run_path(runs, model, seed))
+
+    monkeypatch.setattr(multitask_table, "ensure_run", ensure_run)
+    multitask_table.ensure_vocabulary(preset, 1, out, records, extra)
+    run = multitask_table.run_path(out, preset, 1)
+    made = run / "spm.de-en-fr.model"
+    assert models == [("multi30k_lowres_en_de", 1)]
+    assert made.is_file() and not RunFolder(run).checkpoints.exists()  # the vocabulary, and no training
+    assert len((run / "data" / "backtranslated.de-en-bt.de").read_text().splitlines()) == 200
+
+    given = multitask_table.given_model(preset, "multi30k_lowres_en_de", 1, out)
+    trained = tmp_path / "trained"
+    monkeypatch.chdir(ROOT)  # where the training command runs
+    Trainer(train_config(command_overrides(preset, 1, [*extra, *given])), trained)  # made: data, vocabularies
+    assert made.read_bytes() == (trained / made.name).read_bytes()
+
+    multitask_table.write_record(multitask_table.record_path(records, preset, 1),
+                                 {"vocab_sha256": {made.name: "0" * 64}})
+    with pytest.raises(SystemExit, match=r"spm.de-en-fr.model: not the SentencePiece model .* was measured with"):
+        multitask_table.ensure_vocabulary(preset, 1, out, records, extra)
+
+
+def test_a_run_trained_again_after_its_folder_was_lost_must_reproduce_its_record(tmp_path, monkeypatch):
+    """A back-translation model whose folder is gone is trained again; its test translations must be its record's,
+    else the rows that read it would silently get another model than the one they were measured with."""
+    hyps = list(REFS)
+    monkeypatch.setattr(multitask_table, "train_once", lambda preset, seed, run, overrides: None)
+    monkeypatch.setattr(multitask_table, "test_scores", lambda run, task: (hyps, REFS, {}))
+    out, records = tmp_path / "runs", tmp_path / "records"
+    write(records, "multi30k_lowres_en_de", 2, REFS)
+    multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])  # reproduced: goes on
+    hyps[3] = "a man rides a horse"
+    with pytest.raises(SystemExit, match=r"does not reproduce .*seed2.json.gz \(1 of 40 test translations differ"):
+        multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])
+    write(records, "multi30k_lowres_en_de", 2, hyps)
+    multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])
