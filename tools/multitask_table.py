@@ -22,8 +22,9 @@ and every measured run leaves a record (its test translations and numbers, docs/
 seedN.json.gz, committed) from which a later invocation builds the row without the run folder. A run or record made
 with another training config than the preset and overrides compose to now (say, after a preset's patience changed)
 is refused with the keys that differ, never reused: delete the record and the run folder to measure it again. A
-run trained again because its folder was lost (a back-translation model another row reads) must reproduce its
-record's test translations word for word, and a remade vocabulary its record's sha256, or the tool stops.
+run that other rows read (a back-translation model) must give its record's test translations word for word (checked
+once per run folder: one trained again after its folder was lost may not), and a remade vocabulary its record's
+sha256, or the tool stops.
 
 A variant (say, another mixing ratio, chosen on validation) is a row of its own, PRESET@NAME, whose multi-task runs
 take --variant-overrides and whose baseline is the preset's:
@@ -265,27 +266,32 @@ def named(run: Path) -> Path:
 
 def ensure_run(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> None:
     """The preset's run folder for the seed, trained unless finished (a back-translating preset's model first).
-    A run trained again because its folder was lost must reproduce its record's test translations: the rows that
+    A run with a record must reproduce it: one trained again because its folder was lost may not, and the rows that
     read it (its back-translations, its vocabulary) were measured with the lost one."""
     given = []
     if preset in BACK_TRANSLATORS:
         ensure_run(BACK_TRANSLATORS[preset][0], seed, out, records, extra)
         given = given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
     run, kept = run_path(out, preset, seed), record_path(records, preset, seed)
-    again = kept.is_file() and not RunFolder(run).results.is_file()
     train_once(preset, seed, run, [*extra, *given])
-    if again:
+    if kept.is_file():
         check_reproduced(run, main_task(preset), kept)
 
 
 def check_reproduced(run: Path, task: str, kept: Path) -> None:
-    """Stop unless the run's beam-5 test translations are its record's, word for word."""
-    hyps, wanted = test_scores(run, task)[0], read_record(kept)["hyps"]
+    """Stop unless the run's beam-5 test translations are its record's, word for word (compared once: the run
+    folder keeps the record's hash when they are, and a run that differs stops every invocation that reads it)."""
+    wanted = read_record(kept)["hyps"]
+    checked = run / "reproduces.sha256"
+    if checked.is_file() and checked.read_text().strip() == text_hash(wanted):
+        return
+    hyps = test_scores(run, task)[0]
     differ = sum(a != b for a, b in zip(hyps, wanted)) + abs(len(hyps) - len(wanted))
     if differ:
-        sys.exit(f"{run}: trained again after its folder was lost, it does not reproduce {kept} ({differ} of "
-                 f"{len(wanted)} test translations differ: training is not bit-exact here); the rows that read this "
-                 "run were measured with the lost one: delete their records to measure them again with this one")
+        sys.exit(f"{run}: does not reproduce {kept} ({differ} of {len(wanted)} test translations differ: trained "
+                 "again after its folder was lost, and training is not bit-exact here); the rows that read this run "
+                 "were measured with the lost one: delete their records to measure them again with this one")
+    write_atomic(checked, text_hash(wanted) + "\n")
 
 
 def main_task(preset: str) -> str:
