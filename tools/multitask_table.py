@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import torch
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from seq2seq.atomic import write_atomic
 from seq2seq.config import TrainConfig, compose, task_data, to_typed
@@ -72,7 +72,7 @@ from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
 from seq2seq.training.parts import training_data
 
-from trainings import ROOT, command_overrides, refuse_stale, test_scores, train_once, trained_config
+from trainings import ROOT, command_config, refuse_stale, test_scores, train_once, trained_config
 
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
@@ -193,9 +193,15 @@ def record(preset: str, seed: int, task: str, out: Path, records: Path, override
     return measured
 
 
+@cache
+def composed(preset: str) -> DictConfig:
+    """A preset's training config as composed from conf/, untyped (once per invocation; callers never change it)."""
+    return compose("train", [f"experiment={preset}"])
+
+
 def back_translation_keys(preset: str) -> List[str]:
     """The keys of the preset's tasks whose back-translation model it leaves to its user (`${required:...}`)."""
-    tasks = OmegaConf.to_container(compose("train", [f"experiment={preset}"]).tasks, resolve=False)
+    tasks = OmegaConf.to_container(composed(preset).tasks, resolve=False)
     return [f"tasks.{i}.data.back_translation" for i, spec in enumerate(tasks)
             if "${required:" in str((spec.get("data") or {}).get("back_translation", ""))]
 
@@ -227,7 +233,7 @@ def given_vocabulary(vocab_preset: str, seed: int, out: Path) -> List[str]:
 
 def vocabulary_name(preset: str) -> str:
     """The file name of a preset's joint SentencePiece model in its run folder."""
-    tasks = compose("train", [f"experiment={preset}"]).tasks  # composed only: a back-translation key is unset
+    tasks = composed(preset).tasks  # untyped: a back-translation key is unset
     return RunFolder.vocab_names([lang for t in tasks for lang in (t.src, t.tgt)], joint=True)[tasks[0].src]
 
 
@@ -245,7 +251,7 @@ def ensure_vocabulary(preset: str, seed: int, out: Path, records: Path, extra: L
             ensure_run(BACK_TRANSLATORS[preset][0], seed, out, records, extra)
             given = given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
         print(f"making the vocabulary of {preset} seed {seed} in {run} (no training)", flush=True)
-        cfg = to_typed(compose("train", command_overrides(preset, seed, [*extra, *given])), TrainConfig)
+        cfg = command_config(preset, seed, [*extra, *given])
         cwd = Path.cwd()
         os.chdir(ROOT)  # where the training command runs: relative paths read the same
         try:
@@ -325,7 +331,7 @@ def check_back_translator(preset: str, model_preset: str) -> str:
     if why := check_trained_here(model_preset):
         return why
     direction = BACK_TRANSLATORS[preset][1]
-    tasks = [t.name for t in to_typed(compose("train", [f"experiment={model_preset}"]), TrainConfig).tasks]
+    tasks = [t.name for t in to_typed(composed(model_preset), TrainConfig).tasks]
     if direction not in tasks:
         return f"{model_preset} has no {direction} task (its tasks: {', '.join(tasks)})"
     return ""
@@ -337,7 +343,7 @@ def check_vocab_from(preset: str, vocab_preset: str) -> str:
     if why := check_trained_here(vocab_preset):
         return why
     for name in (preset, vocab_preset):
-        if not compose("train", [f"experiment={name}"]).data.spm.joint:
+        if not composed(name).data.spm.joint:
             return f"{name} has one SentencePiece model per language (data.spm.joint=false), not one to share"
     return ""
 
@@ -346,7 +352,7 @@ def check_vocab_from(preset: str, vocab_preset: str) -> str:
 def references(preset: str, task: str) -> List[str]:
     """The main task's test references, read from the data root as the preset names them (once per invocation:
     every row and ablation of a task scores against them; callers never change the list)."""
-    cfg = to_typed(compose("train", [f"experiment={preset}"]), TrainConfig)
+    cfg = to_typed(composed(preset), TrainConfig)
     spec = next(t for t in cfg.tasks if t.name == task)
     data = task_data(cfg.data, spec)
     return read_split(data, spec, data.test, ROOT)[1]

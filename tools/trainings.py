@@ -27,9 +27,14 @@ def command_overrides(preset: str, seed: int, overrides: Sequence[str] = ()) -> 
     return [f"experiment={preset}", f"trainer.seed={seed}", "trainer.progress=false", *overrides]
 
 
+def command_config(preset: str, seed: int, overrides: Sequence[str] = ()) -> TrainConfig:
+    """The typed training config `train_once` gives a run."""
+    return to_typed(compose("train", command_overrides(preset, seed, overrides)), TrainConfig)
+
+
 def trained_config(preset: str, seed: int, overrides: Sequence[str] = ()) -> Dict[str, Any]:
     """The training config `train_once` gives a run, flattened to dotted keys, without the UNTRAINED ones."""
-    return comparable(to_typed(compose("train", command_overrides(preset, seed, overrides)), TrainConfig))
+    return comparable(command_config(preset, seed, overrides))
 
 
 def comparable(cfg: TrainConfig) -> Dict[str, Any]:
