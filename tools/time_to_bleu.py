@@ -9,9 +9,10 @@ test split with beam 5, so scoring never eats the budget. Writes JSON and a PNG 
 JSON: {"runs": {PRESET: {"points": [{"minutes", "bleu", "chrf", "step"}, ...], "command", "seed"}}, "device"}; the
 last point of each run also has "translate_sentences_per_s": beam 5 over the test set, the whole process timed
 (start-up, model load, decoding), ours through seq2seq-translate and OpenNMT-py's through onmt_translate.
-A finished run (results.json) is reused and a killed one resumes, keeping the snapshots it had; one training at a
-time. With --peers, OpenNMT-py 3.0.4 trains the peers' reference config (../shared/peers: the same model, joint
-SentencePiece 8k, 4,096-token batches) on the same budget in the same invocation, under the name `opennmt-py`; with
+A finished run (results.json) is reused and a killed one resumes, keeping the snapshots it had (each scored once:
+its scores are kept beside it); one training at a time. With --peers, OpenNMT-py 3.0.4 trains the peers' reference
+config (../shared/peers: the same model, joint SentencePiece 8k, 4,096-token batches) on the same budget in the same
+invocation, under the name `opennmt-py`; with
 --peers our-recipe, that config with our recipe's options wherever OpenNMT-py has the knob (tools/onmt_our_recipe.yaml:
 tied output embeddings, 2e-3 peak after 200 warmup steps, label smoothing 0.1, 2,048-token batches, validation every
 800 steps) on text segmented with the first preset's own SentencePiece model, under `opennmt-py-our-recipe`. Its
@@ -22,6 +23,7 @@ clock starts at its "Start training loop" as ours starts at our training loop, i
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -38,6 +40,7 @@ from seq2seq.data.corpus import data_folder
 from seq2seq.data.files import find_file
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
+from seq2seq.runs.checkpoint import MODEL_FILE
 from seq2seq.runs.folder import read_checkpoint
 
 from peers import train_onmt, translate_onmt, work_dir
@@ -67,13 +70,25 @@ def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
         folder = RunFolder(run).snapshot(minute)
         if not folder.is_dir():
             continue
-        _, _, scores = test_scores(folder)
+        scores = snapshot_scores(folder)
         out.append({"minutes": minute, "bleu": scores["bleu"], "chrf": scores["chrf"],
                     "step": read_checkpoint(folder).state["step"]})
     if out:  # the last model's whole-process translation speed, comparable with the peer's in the same run
         last = RunFolder(run).snapshot(out[-1]["minutes"])
         out[-1]["translate_sentences_per_s"] = round(translation_rate(last), 1)
     return out
+
+
+def snapshot_scores(folder: Path) -> Dict[str, Any]:
+    """A kept model's beam-5 test BLEU and chrF, decoded once: kept beside its weights (test_scores.json, with their
+    sha256), so a reused run's curve is read, not decoded again."""
+    kept, weights = folder / "test_scores.json", hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
+    if kept.is_file() and (scores := json.loads(kept.read_text(encoding="utf-8"))).get("model_sha256") == weights:
+        return scores
+    _, _, measured = test_scores(folder)
+    scores = {"bleu": measured["bleu"], "chrf": measured["chrf"], "model_sha256": weights}
+    write_atomic(kept, json.dumps(scores) + "\n")
+    return scores
 
 
 def show(name: str, points: List[Dict[str, Any]]) -> None:

@@ -28,14 +28,24 @@ def test_the_tool_keeps_and_scores_models_at_points_of_the_clock(tmp_path):
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     snapshot = json.loads((tmp_path / "runs" / "toy_reverse" / "snapshots" / "min_0.15" / "state.json").read_text())
     assert snapshot["wall"] >= 0.15 * 60 and snapshot["wall"] > snapshot["elapsed"]  # validation time counts
+    # each kept model's scores are kept beside it: a reused run reads them (here made up, to tell), unless they are
+    # another model's
+    kept = [tmp_path / "runs" / "toy_reverse" / "snapshots" / f"min_{m}" / "test_scores.json" for m in (0.05, 0.15)]
+    scores = [json.loads(path.read_text()) for path in kept]
+    assert [s["bleu"] for s in scores] == [p["bleu"] for p in points]
+    kept[0].write_text(json.dumps({**scores[0], "bleu": 12.5, "model_sha256": "0" * 64}))
+    kept[1].write_text(json.dumps({**scores[1], "bleu": 12.5}))
     again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)  # reuses the run
     assert again.returncode == 0, again.stderr[-2000:]
+    reused = json.loads((tmp_path / "curves.json").read_text())
+    assert [p["bleu"] for p in reused["runs"]["toy_reverse"]["points"]] == [points[0]["bleu"], 12.5]
+    assert [p["step"] for p in reused["runs"]["toy_reverse"]["points"]] == [p["step"] for p in points]
+    curves = reused
 
     def scored(runs):  # the points as scored (the translation speed is timed anew on every invocation)
         return {name: [{k: v for k, v in p.items() if k != "translate_sentences_per_s"} for p in run["points"]]
                 for name, run in runs.items()}
 
-    assert scored(json.loads((tmp_path / "curves.json").read_text())["runs"]) == scored(curves["runs"])
     # the finished run is never reused for another recipe: refused, naming the run and the key that changed
     stale = subprocess.run([*command, "trainer.lr=0.5"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert stale.returncode != 0 and "trainer.lr: 0.003 -> 0.5" in stale.stderr
