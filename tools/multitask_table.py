@@ -67,6 +67,7 @@ from omegaconf import DictConfig, OmegaConf
 from seq2seq.atomic import write_atomic
 from seq2seq.config import TrainConfig, compose, task_data, to_typed
 from seq2seq.data.corpus import read_split
+from seq2seq.data.download import sha256_of_file
 from seq2seq.evaluation.significance import paired_p_value
 from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
@@ -144,11 +145,7 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
             "valid_bleu": results["best_validation_score"],  # what mixes are chosen on, never the test set
             "stopped": results["stopped"],
             "train_pairs": results["tasks"][task].get("train_pairs"),
-            "vocab_sha256": {model.name: file_hash(model) for model in sorted(run.glob("spm.*.model"))}}
-
-
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+            "vocab_sha256": {model.name: sha256_of_file(model) for model in sorted(run.glob("spm.*.model"))}}
 
 
 def text_hash(lines: List[str]) -> str:
@@ -260,7 +257,7 @@ def ensure_vocabulary(preset: str, seed: int, out: Path, records: Path, extra: L
             os.chdir(cwd)
     kept = record_path(records, preset, seed)
     made = read_record(kept).get("vocab_sha256", {}) if kept.is_file() else {}
-    if model.name in made and made[model.name] != file_hash(model):
+    if model.name in made and made[model.name] != sha256_of_file(model):
         sys.exit(f"{model}: not the SentencePiece model {kept} was measured with (its sha256 differs); delete "
                  f"{run} and train the preset there, or measure the variant on another seed")
 

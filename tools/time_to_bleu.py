@@ -23,7 +23,6 @@ clock starts at its "Start training loop" as ours starts at our training loop, i
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -37,6 +36,7 @@ import torch
 from seq2seq.atomic import write_atomic
 from seq2seq.config import task_data
 from seq2seq.data.corpus import data_folder
+from seq2seq.data.download import sha256_of_file
 from seq2seq.data.files import find_file
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
@@ -82,7 +82,7 @@ def score_snapshots(run: Path, points: List[float]) -> List[Dict[str, Any]]:
 def snapshot_scores(folder: Path) -> Dict[str, Any]:
     """A kept model's beam-5 test BLEU and chrF, decoded once: kept beside its weights (test_scores.json, with their
     sha256), so a reused run's curve is read, not decoded again."""
-    kept, weights = folder / "test_scores.json", hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
+    kept, weights = folder / "test_scores.json", sha256_of_file(folder / MODEL_FILE)
     if kept.is_file() and (scores := json.loads(kept.read_text(encoding="utf-8"))).get("model_sha256") == weights:
         return scores
     _, _, measured = test_scores(folder)
