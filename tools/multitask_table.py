@@ -243,10 +243,7 @@ def ensure_vocabulary(preset: str, seed: int, out: Path, records: Path, extra: L
     run = run_path(out, preset, seed)
     model = run / vocabulary_name(preset)
     if not model.is_file():
-        given = []
-        if preset in BACK_TRANSLATORS:
-            ensure_run(BACK_TRANSLATORS[preset][0], seed, out, records, extra)
-            given = given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
+        given = own_back_translator(preset, seed, out, records, extra)
         print(f"making the vocabulary of {preset} seed {seed} in {run} (no training)", flush=True)
         cfg = command_config(preset, seed, [*extra, *given])
         cwd = Path.cwd()
@@ -267,16 +264,21 @@ def named(run: Path) -> Path:
     return run.relative_to(ROOT) if run.is_relative_to(ROOT) else run
 
 
+def own_back_translator(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> List[str]:
+    """The overrides that give a back-translating preset the same seed's run of its own back-translation model
+    (BACK_TRANSLATORS), trained first if missing; none for another preset."""
+    if preset not in BACK_TRANSLATORS:
+        return []
+    ensure_run(BACK_TRANSLATORS[preset][0], seed, out, records, extra)
+    return given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
+
+
 def ensure_run(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> None:
     """The preset's run folder for the seed, trained unless finished (a back-translating preset's model first).
     A run with a record must reproduce it: one trained again because its folder was lost may not, and the rows that
     read it (its back-translations, its vocabulary) were measured with the lost one."""
-    given = []
-    if preset in BACK_TRANSLATORS:
-        ensure_run(BACK_TRANSLATORS[preset][0], seed, out, records, extra)
-        given = given_model(preset, BACK_TRANSLATORS[preset][0], seed, out)
     run, kept = run_path(out, preset, seed), record_path(records, preset, seed)
-    train_once(preset, seed, run, [*extra, *given])
+    train_once(preset, seed, run, [*extra, *own_back_translator(preset, seed, out, records, extra)])
     if kept.is_file():
         check_reproduced(run, main_task(preset), kept)
 
