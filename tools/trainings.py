@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from omegaconf import OmegaConf
 
+import seq2seq
 from seq2seq.commands.evaluate import from_checkpoint
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, TrainConfig, compose, config_dict, to_typed
 from seq2seq.config.changes import config_changes, trained_keys
@@ -20,6 +21,11 @@ from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
+if Path(seq2seq.__file__).resolve().parents[1] != ROOT:
+    # Trainings and decodings run `python -m seq2seq...` from ROOT, i.e. with this checkout's package; a tool that
+    # composed and scored with another one (a second worktree's editable install) would mix two versions of the code.
+    sys.exit(f"{Path(sys.argv[0]).name}: imports seq2seq from {Path(seq2seq.__file__).parent}, but its trainings "
+             f"run this checkout's ({ROOT / 'seq2seq'}); run it with PYTHONPATH={ROOT} (or pip install -e {ROOT})")
 
 
 def command_overrides(preset: str, seed: int, overrides: Sequence[str] = ()) -> List[str]:
