@@ -28,7 +28,7 @@ def main() -> None:
     failed = False
     for part, count in (("api", args.examples // 2), ("server", args.server_examples)):
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
                                  str(ROOT / "tests" / "cli" / "test_fuzz.py"), "-k", TESTS[part]],
                                 cwd=ROOT, env={**os.environ, "SEQ2SEQ_FUZZ_EXAMPLES": str(count)})
         print(f"{part}: {count:,} cases per property, {'passed' if result.returncode == 0 else 'FAILED'} in "
