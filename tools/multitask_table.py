@@ -10,10 +10,10 @@ each row, so a list of presets is a queue that a killed invocation leaves half d
 of ablations below it (ABLATIONS: a row against the same row without one auxiliary task) and one of the choices
 among a preset's variants, made on validation BLEU (choices_of). p is
 the project's paired significance test (approximate randomisation, seq2seq.evaluation.significance) on the
-median-seed pair: the seed whose multi-task BLEU is the median. A fine-tuning row starts from the same seed's run
-of its parent preset; a row with a back-translated task first trains the same seed's back-translation model
-(BACK_TRANSLATORS) and gives it to the preset's back-translation keys. Either row's minutes count that other
-training too.
+median pair: the seed whose difference is the median (the ablations' p alike). A fine-tuning row starts from the
+same seed's run of its parent preset; a row with a back-translated task first trains the same seed's
+back-translation model (BACK_TRANSLATORS) and gives it to the preset's back-translation keys. Either row's
+minutes count that other training too.
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one --seeds 1 2 3
 
@@ -387,7 +387,7 @@ def row_of(preset: str, seeds: List[int], out: Path, records: Path, extra: List[
     refs = references(baseline, task)
     if {r["test_sha256"] for r in multi + single} != {text_hash(refs)}:
         sys.exit(f"{preset}: its runs were not all scored on the test set under this data root")
-    median = median_index([m["bleu"] for m in multi])
+    median = median_index([m["bleu"] - s["bleu"] for m, s in zip(multi, single)])  # the typical seed's gain
     p = paired_p_value(multi[median]["hyps"], single[median]["hyps"], refs)
 
     row = {"preset": preset, "variant": variant, "variant_overrides": list(own), "back_translator": back_translator,
@@ -478,7 +478,8 @@ def ablations_markdown(ablations: List[Dict[str, Any]]) -> str:
         per_seed = ", ".join(f"{d:+.2f}" for d in x["delta"])
         lines.append(f"| {x['adds']} | {x['with']} | {x['without']} | {', '.join(map(str, x['seeds']))} | "
                      f"{statistics.mean(x['bleu']):.2f} / {statistics.mean(x['without_bleu']):.2f} | "
-                     f"{x['delta_mean']:+.2f} ({per_seed}) | {x['p_value']:.3f} | {x['holds']} |")
+                     f"{x['delta_mean']:+.2f} ({per_seed}) | {x['p_value']:.3f}"
+                     + (f" (seed {x['p_seed']})" if len(x["seeds"]) > 1 else "") + f" | {x['holds']} |")
     if not ablations:
         lines.append("| (no pair of rows measured yet) | | | | | | | |")
     return "\n".join(lines)
@@ -568,6 +569,14 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
             return f"{values[0]:.2f}"
         return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
+    def gain(r: Dict[str, Any]) -> str:  # a mean over seeds hides a seed that lost: each seed's beside it
+        if len(r["seeds"]) == 1:
+            return f"{r['gain']:+.2f}"
+        return f"{r['gain']:+.2f} (" + ", ".join(f"{x - y:+.2f}" for x, y in zip(r["bleu"], r["baseline_bleu"])) + ")"
+
+    def p_seed(r: Dict[str, Any]) -> str:
+        return f" (seed {r['p_seed']})" if len(r["seeds"]) > 1 else ""
+
     lines = ["test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation BLEU; mean ± "
              "standard deviation over seeds (one seed: its score). Minutes: training time as the trainer counts it "
              "(validation excluded) on this 2-core machine; a fine-tuning row counts its parent's training too, a "
@@ -576,7 +585,9 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
              "a cap (of epochs) instead of stopping on validation. Holds: whether the gain is a claim by the "
              f"study's bar (at least {MIN_SEEDS} seeds, p < 0.05, ΔBLEU above twice the larger seed standard "
              f"deviation of the two sides; a significant gain within that spread waits for {WIDE_SEEDS} seeds), else "
-             "what it lacks. Each row's command is listed below the table.", "",
+             "what it lacks. ΔBLEU: the mean difference (each seed's, in seed order); p: the paired test on the "
+             "pair of the seed whose difference is the median (that seed). Each row's command is listed below "
+             "the table.", "",
              "| preset | main task | seeds | multi-task BLEU | single-task BLEU | ΔBLEU | p | chrF multi / single "
              "| validation BLEU multi / single | main-task updates multi / single | minutes multi / single "
              "| runs at a cap multi / single | holds |",
@@ -584,7 +595,7 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
     for r in rows:
         lines.append(
             f"| {row_name(r)} | {r['task']} | {', '.join(map(str, r['seeds']))} | {mean_sd(r['bleu'])} | "
-            f"{mean_sd(r['baseline_bleu'])} (`{r['baseline']}`) | {r['gain']:+.2f} | {r['p_value']:.3f} | "
+            f"{mean_sd(r['baseline_bleu'])} (`{r['baseline']}`) | {gain(r)} | {r['p_value']:.3f}{p_seed(r)} | "
             f"{statistics.mean(r['chrf']):.2f} / {statistics.mean(r['baseline_chrf']):.2f} | "
             f"{mean_of(r.get('valid_bleu'))} / {mean_of(r.get('baseline_valid_bleu'))} | "
             f"{statistics.mean(r['main_task_updates']):,.0f} / {statistics.mean(r['baseline_updates']):,.0f} | "

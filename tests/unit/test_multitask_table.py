@@ -43,6 +43,20 @@ def test_an_ablation_pairs_the_seeds_both_rows_have_and_tests_the_median_differe
     assert table.rstrip().endswith("| not yet: 2 of 3 seeds |")
 
 
+def test_a_row_shows_each_seed_s_difference_and_the_seed_its_p_is_on():
+    """A mean over seeds hides a seed that lost (+1.84 and +3.13, then -8.59: a mean of -1.20): the table gives each
+    seed's difference beside the mean, and the seed of the pair its p was computed on."""
+    row = {"preset": "multi", "variant": "", "task": "de-en", "baseline": "single", "seeds": [1, 2, 3],
+           "bleu": [30.98, 31.24, 19.76], "baseline_bleu": [29.14, 28.11, 28.35], "gain": -1.2, "p_value": 0.001,
+           "p_seed": 1, "chrf": [50.0] * 3, "baseline_chrf": [48.0] * 3, "main_task_updates": [5200] * 3,
+           "baseline_updates": [8400] * 3, "minutes": [60.0] * 3, "baseline_minutes": [30.0] * 3,
+           "stopped": [None] * 3, "baseline_stopped": [None] * 3, "holds": "no", "command": "python ..."}
+    line = multitask_table.markdown([row]).splitlines()[4]
+    assert "| -1.20 (+1.84, +3.13, -8.59) | 0.001 (seed 1) |" in line, line
+    one = {**row, "seeds": [2], "bleu": [31.24], "baseline_bleu": [28.11], "gain": 3.13, "p_seed": 2}
+    assert "| +3.13 | 0.001 |" in multitask_table.markdown([one]).splitlines()[4]
+
+
 def test_a_gain_holds_from_three_seeds_with_p_below_005_and_above_twice_the_larger_sd_else_waits_for_five():
     holds = multitask_table.holds
     assert holds(4.0, [0.5, 1.2], 0.001, 3) == "yes"
