@@ -239,6 +239,9 @@ class WordVectorsConfig:
 @dataclass
 class TrainerConfig:
     seed: int = 1
+    # the order of the training batches and of the sampled tasks; None: `seed`, which then seeds only the initial
+    # weights and dropout (two runs that differ in one of them tell the two sources of seed variance apart)
+    data_seed: int | None = None
     max_steps: int = 0  # 0 = no limit
     max_epochs: int = 30  # epochs of the main task; 0 = no limit (presets with a time budget)
     max_minutes: float = 0.0  # budget of training time (validation not counted); 0 = no limit
@@ -284,6 +287,8 @@ class TrainerConfig:
             check(getattr(self, name) >= 0, f"trainer.{name}", f"must be >= 0, got {getattr(self, name)}")
         for name in ("batch_tokens", "lr", "log_every", "validate_every", "checkpoint_every"):
             check_positive(getattr(self, name), f"trainer.{name}")
+        check(self.data_seed is None or self.data_seed >= 0, "trainer.data_seed",
+              f"must be >= 0 (or null: trainer.seed), got {self.data_seed}")
         check(self.max_minutes >= 0, "trainer.max_minutes", "must be >= 0")
         check(self.max_wall_minutes >= 0, "trainer.max_wall_minutes", "must be >= 0")
         check(all(m > 0 for m in self.snapshot_minutes), "trainer.snapshot_minutes",

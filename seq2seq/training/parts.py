@@ -136,11 +136,14 @@ def optimisation(cfg: TrainConfig, model: Seq2Seq) -> Tuple[torch.optim.Optimize
 
 def batch_streams(cfg: TrainConfig, data: Dict[str, TaskData],
                   where: Placement) -> Tuple[Dict[str, EpochIterator], TaskSampler]:
-    """Each task's seeded stream of token-bucketed batches (this rank's share of each) and the task sampler."""
-    iterators = {name: EpochIterator(d.train, cfg.trainer.batch_tokens, cfg.trainer.seed, stream=i,
-                                     pool=cfg.trainer.length_pool, rank=where.rank, world=where.world)
+    """Each task's seeded stream of token-bucketed batches (this rank's share of each) and the task sampler, both
+    drawn from trainer.data_seed (by default trainer.seed)."""
+    t = cfg.trainer
+    seed = t.seed if t.data_seed is None else t.data_seed
+    iterators = {name: EpochIterator(d.train, t.batch_tokens, seed, stream=i, pool=t.length_pool, rank=where.rank,
+                                     world=where.world)
                  for i, (name, d) in enumerate(data.items())}
-    return iterators, TaskSampler(list(data), task_weights(cfg, data), cfg.trainer.seed)
+    return iterators, TaskSampler(list(data), task_weights(cfg, data), seed)
 
 
 def task_weights(cfg: TrainConfig, data: Dict[str, TaskData]) -> List[float]:
