@@ -468,6 +468,11 @@ def ablation_of(rows: List[Dict[str, Any]], records: Path, with_: str, without: 
     return x
 
 
+def p_cell(x: Dict[str, Any]) -> str:
+    """A row's or an ablation's p, and over several seeds the seed whose pair it was computed on."""
+    return f"{x['p_value']:.3f}" + (f" (seed {x['p_seed']})" if len(x["seeds"]) > 1 else "")
+
+
 def ablations_markdown(ablations: List[Dict[str, Any]]) -> str:
     lines = ["What each auxiliary task adds on top of the others: a row against the same row without that task, on "
              "the seeds both have (test BLEU as in the table above; p: the paired test on the seed pair whose "
@@ -478,8 +483,7 @@ def ablations_markdown(ablations: List[Dict[str, Any]]) -> str:
         per_seed = ", ".join(f"{d:+.2f}" for d in x["delta"])
         lines.append(f"| {x['adds']} | {x['with']} | {x['without']} | {', '.join(map(str, x['seeds']))} | "
                      f"{statistics.mean(x['bleu']):.2f} / {statistics.mean(x['without_bleu']):.2f} | "
-                     f"{x['delta_mean']:+.2f} ({per_seed}) | {x['p_value']:.3f}"
-                     + (f" (seed {x['p_seed']})" if len(x["seeds"]) > 1 else "") + f" | {x['holds']} |")
+                     f"{x['delta_mean']:+.2f} ({per_seed}) | {p_cell(x)} | {x['holds']} |")
     if not ablations:
         lines.append("| (no pair of rows measured yet) | | | | | | | |")
     return "\n".join(lines)
@@ -574,9 +578,6 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
             return f"{r['gain']:+.2f}"
         return f"{r['gain']:+.2f} (" + ", ".join(f"{x - y:+.2f}" for x, y in zip(r["bleu"], r["baseline_bleu"])) + ")"
 
-    def p_seed(r: Dict[str, Any]) -> str:
-        return f" (seed {r['p_seed']})" if len(r["seeds"]) > 1 else ""
-
     lines = ["test_2016_flickr, main task, beam 5, best checkpoint by the main task's validation BLEU; mean ± "
              "standard deviation over seeds (one seed: its score). Minutes: training time as the trainer counts it "
              "(validation excluded) on this 2-core machine; a fine-tuning row counts its parent's training too, a "
@@ -595,7 +596,7 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
     for r in rows:
         lines.append(
             f"| {row_name(r)} | {r['task']} | {', '.join(map(str, r['seeds']))} | {mean_sd(r['bleu'])} | "
-            f"{mean_sd(r['baseline_bleu'])} (`{r['baseline']}`) | {gain(r)} | {r['p_value']:.3f}{p_seed(r)} | "
+            f"{mean_sd(r['baseline_bleu'])} (`{r['baseline']}`) | {gain(r)} | {p_cell(r)} | "
             f"{statistics.mean(r['chrf']):.2f} / {statistics.mean(r['baseline_chrf']):.2f} | "
             f"{mean_of(r.get('valid_bleu'))} / {mean_of(r.get('baseline_valid_bleu'))} | "
             f"{statistics.mean(r['main_task_updates']):,.0f} / {statistics.mean(r['baseline_updates']):,.0f} | "
