@@ -145,6 +145,7 @@ def measure(run: Path, task: str) -> Dict[str, Any]:
             "valid_bleu": results["best_validation_score"],  # what mixes are chosen on, never the test set
             "stopped": results["stopped"],
             "train_pairs": results["tasks"][task].get("train_pairs"),
+            "machines": results.get("machines", []),  # what trained it: a run trained again elsewhere may differ
             "vocab_sha256": {model.name: sha256_of_file(model) for model in sorted(run.glob("spm.*.model"))}}
 
 
@@ -278,6 +279,9 @@ def ensure_run(preset: str, seed: int, out: Path, records: Path, extra: List[str
     A run with a record must reproduce it: one trained again because its folder was lost may not, and the rows that
     read it (its back-translations, its vocabulary) were measured with the lost one."""
     run, kept = run_path(out, preset, seed), record_path(records, preset, seed)
+    if kept.is_file() and not RunFolder(run).results.is_file():
+        print(f"{run}: trained again for the rows that read it; it must reproduce its record, made on "
+              f"{trained_on(read_record(kept).get('machines'))}", flush=True)
     train_once(preset, seed, run, [*extra, *own_back_translator(preset, seed, out, records, extra)])
     if kept.is_file():
         check_reproduced(run, main_task(preset), kept)
@@ -286,17 +290,27 @@ def ensure_run(preset: str, seed: int, out: Path, records: Path, extra: List[str
 def check_reproduced(run: Path, task: str, kept: Path) -> None:
     """Stop unless the run's beam-5 test translations are its record's, word for word (compared once: the run
     folder keeps the record's hash when they are, and a run that differs stops every invocation that reads it)."""
-    wanted = read_record(kept)["hyps"]
+    recorded = read_record(kept)
+    wanted = recorded["hyps"]
     checked = run / "reproduces.sha256"
     if checked.is_file() and checked.read_text().strip() == text_hash(wanted):
         return
     hyps = test_scores(run, task)[0]
     differ = sum(a != b for a, b in zip(hyps, wanted)) + abs(len(hyps) - len(wanted))
     if differ:
+        results = RunFolder(run).results
+        here = json.loads(results.read_text(encoding="utf-8")).get("machines") if results.is_file() else None
         sys.exit(f"{run}: does not reproduce {kept} ({differ} of {len(wanted)} test translations differ: trained "
-                 "again after its folder was lost, and training is not bit-exact here); the rows that read this run "
-                 "were measured with the lost one: delete their records to measure them again with this one")
+                 f"again after its folder was lost, on {trained_on(here)}, where the record's run trained on "
+                 f"{trained_on(recorded.get('machines'))}, and a seed trains bit for bit alike only on one machine); "
+                 "the rows that read this run were measured with the lost one: delete their records to measure them "
+                 "again with this one")
     write_atomic(checked, text_hash(wanted) + "\n")
+
+
+def trained_on(machines: List[str] | None) -> str:
+    """The machines of a run's results or record, in order ("cpu (2 threads, AMD EPYC), torch 2.13.0+cpu")."""
+    return " then ".join(machines or ["a machine it does not name (recorded before runs named theirs)"])
 
 
 def main_task(preset: str) -> str:

@@ -57,4 +57,4 @@ def test_best(trainer: Trainer, cfg: TrainConfig, run_dir: Path) -> Dict[str, An
     return {"tasks": tasks, "parameters": counts, "best_step": trainer.best_step,
             "best_validation_score": trainer.best_score, "steps": trainer.step,
             "epochs": round(trainer.iterators[trainer.main].epochs_done(), 2), "stopped": trainer.should_stop(),
-            "training_seconds": round(trainer.elapsed, 1)}
+            "training_seconds": round(trainer.elapsed, 1), "machines": trainer.machines}

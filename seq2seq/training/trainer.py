@@ -26,7 +26,7 @@ from seq2seq.errors import CheckpointError, UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
 from seq2seq.runs.checkpoint import Checkpoints, read_state
-from seq2seq.runs.device import describe
+from seq2seq.runs.device import describe, machine
 from seq2seq.text import Vocab
 from seq2seq.training import distributed
 from seq2seq.training.metrics import MetricsLog
@@ -64,6 +64,7 @@ class Trainer:
         self.bad_validations = 0
         self.validated_step = -1
         self.interrupted: str | None = None
+        self.machines = [machine(self.device)]  # what trained the run, in order (a resume elsewhere adds its own)
         self.metrics = MetricsLog(run_dir, cfg.trainer.tensorboard) if self.rank == 0 else None
         counts = self.model.parameter_counts()
         log.info("model: %s parameters (encoders %s, decoders %s)", f"{counts['total']:,}", counts["encoders"],
@@ -86,7 +87,7 @@ class Trainer:
                 "iterators": {name: it.state_dict() for name, it in self.iterators.items()},
                 "task_tokens": self.task_tokens, "task_updates": self.task_updates,
                 "scheduler": self.schedule.state_dict(),
-                "seed": self.cfg.trainer.seed}
+                "seed": self.cfg.trainer.seed, "machines": self.machines}
 
     def resume(self) -> bool:
         latest = self.checkpoints.latest()
@@ -106,6 +107,11 @@ class Trainer:
         self.task_tokens.update(state.get("task_tokens", {}))
         self.task_updates.update(state.get("task_updates", {}))
         self.schedule.load_state_dict(state["scheduler"])
+        here, self.machines = self.machines[-1], list(state.get("machines") or ["an unrecorded machine"])
+        if self.machines[-1] != here:
+            log.info("%s was trained on %s and resumes on %s: the run may not match one trained on a single "
+                     "machine bit for bit", latest, self.machines[-1], here)
+            self.machines.append(here)
         log.info("resumed from %s (step %d)", latest, self.step)
         return True
 

@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 
 from seq2seq.commands.train import run_train
 from seq2seq.errors import CheckpointError, ConfigError
+from seq2seq.runs.device import machine
 from seq2seq.runs.trained import load_trained
 from seq2seq.training import parts
 from seq2seq.training.trainer import Trainer, TrainingStopped
@@ -160,6 +161,27 @@ def test_resume_refuses_a_different_architecture(tmp_path):
     other = train_config([*TINY_TOY, "trainer.max_steps=10", "model.decoder.hidden_size=48"])
     with pytest.raises(CheckpointError, match="different 'model' config"):
         Trainer(other, tmp_path).resume()
+
+
+def test_results_name_every_machine_a_run_trained_on(tmp_path, caplog):
+    """A seed trains bit for bit alike only on one machine, so results.json names the machines that trained the run,
+    in order: one for a run trained (and resumed) on this machine, and one more for a checkpoint from elsewhere."""
+    here = machine(torch.device("cpu"))
+    assert here.startswith("cpu (") and f"torch {torch.__version__}" in here
+    first = run_train(train_config([*TINY_TOY, "trainer.max_steps=4", "trainer.checkpoint_every=2"]), tmp_path)
+    assert first["machines"] == [here]
+    assert run_train(train_config([*TINY_TOY, "trainer.max_steps=6", "trainer.checkpoint_every=2"]),
+                     tmp_path)["machines"] == [here]  # resumed here: the same machine, named once
+
+    state = tmp_path / "checkpoints" / (tmp_path / "checkpoints" / "latest").read_text().strip() / "state.json"
+    for earlier, named in ([], ["an unrecorded machine"]), (["cpu (64 threads, Other CPU), torch 1.0"], None):
+        saved = json.loads(state.read_text())
+        state.write_text(json.dumps({**saved, "machines": earlier}))
+        with caplog.at_level("INFO"):
+            trainer = Trainer(train_config([*TINY_TOY, "trainer.max_steps=8"]), tmp_path)
+            assert trainer.resume()
+        assert trainer.machines == [*(named or earlier), here]
+    assert "trained on cpu (64 threads, Other CPU), torch 1.0 and resumes on " + here in caplog.text
 
 
 @pytest.mark.parametrize("damage, message", [

@@ -252,8 +252,12 @@ def test_a_run_trained_again_after_its_folder_was_lost_must_reproduce_its_record
     hyps, decoded = list(REFS), []
     out, records = tmp_path / "runs", tmp_path / "records"
     run = multitask_table.run_path(out, "multi30k_lowres_en_de", 2)
-    monkeypatch.setattr(multitask_table, "train_once", lambda preset, seed, folder, overrides: folder.mkdir(
-        parents=True, exist_ok=True))
+
+    def train_once(preset, seed, folder, overrides):  # a finished run, trained on machine B
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "results.json").write_text('{"machines": ["cpu (2 threads, B), torch 2"]}')
+
+    monkeypatch.setattr(multitask_table, "train_once", train_once)
     monkeypatch.setattr(multitask_table, "test_scores", lambda folder, task: decoded.append(task) or (hyps, REFS, {}))
     write(records, "multi30k_lowres_en_de", 2, REFS)
     multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])  # reproduced: goes on
@@ -264,6 +268,11 @@ def test_a_run_trained_again_after_its_folder_was_lost_must_reproduce_its_record
     for _ in range(2):  # every invocation stops, not only the one that trained it
         with pytest.raises(SystemExit, match=r"does not reproduce .*seed2.json.gz \(1 of 40 test translations"):
             multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])
+    multitask_table.write_record(multitask_table.record_path(records, "multi30k_lowres_en_de", 2),
+                                 {"hyps": REFS, "machines": ["cpu (2 threads, A), torch 2"]})
+    with pytest.raises(SystemExit, match=r"lost, on cpu \(2 threads, B\), torch 2, where the record's run trained "
+                                         r"on cpu \(2 threads, A\), torch 2,"):  # why it may differ, named
+        multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])
     write(records, "multi30k_lowres_en_de", 2, hyps)  # its rows measured again with it
     multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])
 
