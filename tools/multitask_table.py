@@ -309,7 +309,8 @@ def check_reproduced(run: Path, task: str, kept: Path) -> None:
 
 
 def trained_on(machines: List[str] | None) -> str:
-    """The machines of a run's results or record, in order ("cpu (2 threads, AMD EPYC), torch 2.13.0+cpu")."""
+    """The machines of a run's results or record, in order ("cpu (2 threads, AMD EPYC family 25 model 1, AVX2),
+    torch 2.13.0+cpu")."""
     return " then ".join(machines or ["a machine it does not name (recorded before runs named theirs)"])
 
 

@@ -174,14 +174,15 @@ def test_results_name_every_machine_a_run_trained_on(tmp_path, caplog):
                      tmp_path)["machines"] == [here]  # resumed here: the same machine, named once
 
     state = tmp_path / "checkpoints" / (tmp_path / "checkpoints" / "latest").read_text().strip() / "state.json"
-    for earlier, named in ([], ["an unrecorded machine"]), (["cpu (64 threads, Other CPU), torch 1.0"], None):
+    other = "cpu (64 threads, Other CPU), torch 1.0"
+    for earlier, named in ([], ["an unrecorded machine"]), ([other], [other]):
         saved = json.loads(state.read_text())
         state.write_text(json.dumps({**saved, "machines": earlier}))
         with caplog.at_level("INFO"):
             trainer = Trainer(train_config([*TINY_TOY, "trainer.max_steps=8"]), tmp_path)
             assert trainer.resume()
-        assert trainer.machines == [*(named or earlier), here]
-    assert "trained on cpu (64 threads, Other CPU), torch 1.0 and resumes on " + here in caplog.text
+        assert trainer.machines == [*named, here]
+    assert f"trained on {other} and resumes on {here}" in caplog.text
 
 
 @pytest.mark.parametrize("damage, message", [
