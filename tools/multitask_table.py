@@ -24,7 +24,12 @@ with another training config than the preset and overrides compose to now (say, 
 is refused with the keys that differ, never reused: delete the record and the run folder to measure it again. A
 run that other rows read (a back-translation model) must give its record's test translations word for word (checked
 once per run folder: one trained again after its folder was lost may not), and a remade vocabulary its record's
-sha256, or the tool stops.
+sha256, or the tool stops. A run trained again on another machine (its seeds train bit for bit alike only on one)
+becomes its record with --retrained PRESET, which deletes the records of the rows that read it so that they are
+measured again with it:
+
+    SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --retrained multi30k_lowres_de_en \
+        --presets multi30k_lowres_one_to_many_mix --seeds 3
 
 A variant (say, another mixing ratio, chosen on validation) is a row of its own, PRESET@NAME, whose multi-task runs
 take --variant-overrides and whose baseline is the preset's:
@@ -73,7 +78,7 @@ from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
 from seq2seq.training.parts import training_data
 
-from trainings import ROOT, command_config, refuse_stale, test_scores, train_once, trained_config
+from trainings import ROOT, command_config, comparable, refuse_stale, test_scores, train_once, trained_config
 
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
@@ -211,9 +216,9 @@ def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
     iterative back-translation) is trained first unless the preset's record exists, given to the preset's
     back-translation keys, and its minutes are counted. `own`: overrides of the preset's run alone (a variant's)."""
     model_preset = model_preset or BACK_TRANSLATORS[preset][0]
-    model = model_record(model_preset, seed, out, records, extra)
     if not record_path(records, label, seed).is_file():  # to back-translate, the model's run folder is needed
         ensure_run(model_preset, seed, out, records, extra)
+    model = model_record(model_preset, seed, out, records, extra)
     mine = record(preset, seed, task, out, records, [*extra, *given_model(preset, model_preset, seed, out), *own],
                   label)
     return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
@@ -300,12 +305,69 @@ def check_reproduced(run: Path, task: str, kept: Path) -> None:
     if differ:
         results = RunFolder(run).results
         here = json.loads(results.read_text(encoding="utf-8")).get("machines") if results.is_file() else None
+        stale = readers(run, run.parent.parent, kept.parent.parent)[0]
         sys.exit(f"{run}: does not reproduce {kept} ({differ} of {len(wanted)} test translations differ: trained "
                  f"again after its folder was lost, on {trained_on(here)}, where the record's run trained on "
                  f"{trained_on(recorded.get('machines'))}, and a seed trains bit for bit alike only on one machine); "
-                 "the rows that read this run were measured with the lost one: delete their records to measure them "
-                 "again with this one")
+                 f"run again with --retrained {run.parent.name} to make this run the record and measure the rows "
+                 f"that read it again ({', '.join(str(path) for path in stale) or 'no record reads it yet'})")
     write_atomic(checked, text_hash(wanted) + "\n")
+
+
+def replace_record(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> None:
+    """--retrained: the seed's run of `preset` (trained if missing) becomes its record where it does not reproduce
+    the one there (trained again on another machine), and the records of the rows that read it (its
+    back-translations, its vocabulary, and so on down) are deleted, so that the table measures them again with it.
+    Run folders trained with the replaced run stop it before anything changes: they are hours of training, and
+    only their user may throw them away."""
+    run, kept = run_path(out, preset, seed), record_path(records, preset, seed)
+    overrides = [*extra, *own_back_translator(preset, seed, out, records, extra)]
+    train_once(preset, seed, run, overrides)
+    measured = {**measure(run, main_task(preset)), "config": trained_config(preset, seed, overrides)}
+    if kept.is_file() and read_record(kept)["hyps"] == measured["hyps"]:
+        return  # it reproduces its record: nothing to replace
+    stale, trained = readers(run, out, records)
+    if trained:
+        sys.exit(f"--retrained {preset}: {', '.join(map(str, trained))} read the run it replaces (its "
+                 "back-translations or its vocabulary): delete or move them, then run again")
+    for path in stale:
+        path.unlink()
+        print(f"{path}: deleted, it read the run {kept} replaces; measured again when its row is asked for",
+              flush=True)
+    write_record(kept, measured)
+    write_atomic(run / "reproduces.sha256", text_hash(measured["hyps"]) + "\n")
+    print(f"{kept}: now the record of {run}, trained on {trained_on(measured['machines'])}", flush=True)
+
+
+def readers(run: Path, out: Path, records: Path) -> tuple[List[Path], List[Path]]:
+    """The records, and the run folders in `out`, made with `run`'s back-translations or vocabulary, or made with
+    theirs, and so on: what a replaced run leaves stale."""
+    made = {path: read_record(path).get("config", {}) for path in sorted(records.glob("*/seed*.json.gz"))}
+    folders = {config.parent.parent: comparable(to_typed(OmegaConf.load(config), TrainConfig))
+               for config in sorted(out.glob("*/seed*/.hydra/config.yaml"))}
+    stale, trained, todo = [], [], [run.resolve()]
+    while todo:
+        source = todo.pop()
+        for path, config in made.items():
+            folder = run_path(out, path.parent.name, int(path.name.removeprefix("seed").split(".")[0])).resolve()
+            if path not in stale and reads(config, source):
+                stale.append(path)
+                todo.append(folder)
+                if folder.is_dir() and folder not in trained:
+                    trained.append(folder)
+        for folder, config in folders.items():
+            if folder.resolve() not in trained and reads(config, source):
+                trained.append(folder.resolve())
+                todo.append(folder.resolve())
+    return stale, trained
+
+
+def reads(config: Dict[str, Any], run: Path) -> bool:
+    """Whether a flattened training config gives its tasks `run` as back-translation model or takes its
+    SentencePiece model from `run` (paths relative to the checkout, where trainings run)."""
+    return any(value and ((key.endswith("data.back_translation") and (ROOT / value).resolve() == run)
+                          or (key.endswith("data.spm.model") and (ROOT / value).resolve().parent == run))
+               for key, value in config.items())
 
 
 def trained_on(machines: List[str] | None) -> str:
@@ -329,7 +391,8 @@ def model_record(preset: str, seed: int, out: Path, records: Path, extra: List[s
 
 
 def check_trained_here(preset: str) -> str:
-    """Why the table cannot train `preset` on its own to lend its run to a variant (empty if it can)."""
+    """Why the table cannot train `preset` on its own, to lend its run to a variant or to make it a record again
+    (empty if it can)."""
     if preset not in ROWS and preset not in {m for m, _ in BACK_TRANSLATORS.values()}:
         return f"{preset} is not a preset of the table (ROWS) nor a back-translation model of one"
     if ROWS.get(preset, (None, None, None))[2]:
@@ -659,6 +722,11 @@ def main() -> None:
                         "training PRESET if its folder is missing, its back-translation model trained first), e.g. "
                         "the row without an auxiliary task on the vocabulary of the row with it, so that their "
                         "ablation compares one vocabulary")
+    parser.add_argument("--retrained", nargs="+", default=[], metavar="PRESET",
+                        help="runs trained again on another machine than their records' (a back-translation model "
+                        "whose folder was lost, say): for each seed, PRESET's run (trained if missing) becomes its "
+                        "record where it does not reproduce it, and the records of the rows that read it are "
+                        "deleted to be measured again; in the order they read each other")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
     if bool(args.variant) != bool(args.variant_overrides or args.back_translator or args.vocab_from):
@@ -669,7 +737,13 @@ def main() -> None:
     for preset in args.presets if args.vocab_from else []:
         if why := check_vocab_from(preset, args.vocab_from):
             parser.error(f"--vocab-from {args.vocab_from}: {why}")
+    for preset in args.retrained:
+        if why := check_trained_here(preset):
+            parser.error(f"--retrained {preset}: {why}")
     out, tables = args.out.resolve(), ""
+    for preset in args.retrained:
+        for seed in args.seeds:
+            replace_record(preset, seed, out, args.records.resolve(), args.overrides)
     for preset in args.presets:  # written after each row: a killed invocation keeps the rows it finished
         row = row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
                      args.variant_overrides, args.back_translator, args.vocab_from)

@@ -277,6 +277,66 @@ def test_a_run_trained_again_after_its_folder_was_lost_must_reproduce_its_record
     multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])
 
 
+def test_a_run_retrained_elsewhere_becomes_the_record_and_the_rows_that_read_it_are_measured_again(tmp_path,
+                                                                                                   monkeypatch):
+    """--retrained: a back-translation model trained again on another machine replaces its record, and every record
+    made with it (its back-translations, then the vocabulary of that row's run, and so on) is deleted, unrelated
+    ones kept; a run folder trained with the replaced model stops it before anything changes."""
+    from omegaconf import OmegaConf
+
+    from trainings import command_config
+
+    out, records, hyps = tmp_path / "runs", tmp_path / "records", list(REFS)
+    run = multitask_table.run_path(out, "multi30k_lowres_de_en", 2)
+    mix = multitask_table.run_path(out, "multi30k_lowres_one_to_many_mix", 2)
+
+    def train_once(preset, seed, folder, overrides):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "results.json").write_text('{"machines": ["cpu (2 threads, B), torch 2"]}')
+
+    monkeypatch.setattr(multitask_table, "train_once", train_once)
+    monkeypatch.setattr(multitask_table, "test_scores", lambda folder, task: (hyps, REFS, {}))
+    monkeypatch.setattr(multitask_table, "measure", lambda folder, task: {"hyps": list(hyps), "machines": ["B"]})
+    monkeypatch.setattr(multitask_table, "trained_config", lambda preset, seed, overrides: {"seed": seed})
+    paths = {name: multitask_table.record_path(records, name, 2) for name in (
+        "multi30k_lowres_de_en", "multi30k_lowres_one_to_many_mix", "multi30k_lowres_en_de_backtranslation_copy@v",
+        "multi30k_lowres_en_de")}
+    configs = {"multi30k_lowres_de_en": {},
+               "multi30k_lowres_one_to_many_mix": {"tasks.3.data.back_translation": str(run)},  # its synthetic text
+               "multi30k_lowres_en_de_backtranslation_copy@v": {"data.spm.model": str(mix / "spm.de-en-fr.model")},
+               "multi30k_lowres_en_de": {"data.spm.model": ""}}  # reads nothing of it
+    for name, path in paths.items():
+        multitask_table.write_record(path, {"hyps": REFS, "config": configs[name]})
+
+    multitask_table.replace_record("multi30k_lowres_de_en", 2, out, records, [])  # reproduces: nothing changes
+    assert all(path.is_file() for path in paths.values())
+    assert multitask_table.read_record(paths["multi30k_lowres_de_en"]).get("machines") is None
+
+    hyps[5] = "a horse"  # trained again elsewhere: one sentence differs
+    (run / "reproduces.sha256").unlink(missing_ok=True)
+    stale = f"{paths['multi30k_lowres_one_to_many_mix']}, {paths['multi30k_lowres_en_de_backtranslation_copy@v']}"
+    with pytest.raises(SystemExit, match=rf"run again with --retrained multi30k_lowres_de_en .*\({stale}\)"):
+        multitask_table.ensure_run("multi30k_lowres_de_en", 2, out, records, [])
+
+    untracked = multitask_table.run_path(out, "multi30k_lowres_one_to_many_copy", 2) / ".hydra" / "config.yaml"
+    untracked.parent.mkdir(parents=True)  # a run with no record yet, trained with the replaced model's text
+    OmegaConf.save(OmegaConf.structured(command_config("multi30k_lowres_one_to_many_mix", 2, [
+        f"tasks.3.data.back_translation={run}"])), untracked)
+    mix.mkdir(parents=True)  # and the mix's own folder
+    with pytest.raises(SystemExit, match=rf"--retrained multi30k_lowres_de_en: {mix}, {untracked.parents[1]} read"):
+        multitask_table.replace_record("multi30k_lowres_de_en", 2, out, records, [])
+    assert all(path.is_file() for path in paths.values())  # nothing changed
+
+    shutil.rmtree(mix)
+    shutil.rmtree(untracked.parents[1])
+    multitask_table.replace_record("multi30k_lowres_de_en", 2, out, records, [])
+    assert sorted(path for path in paths.values() if path.is_file()) == sorted(
+        [paths["multi30k_lowres_de_en"], paths["multi30k_lowres_en_de"]])
+    assert multitask_table.read_record(paths["multi30k_lowres_de_en"]) == {"hyps": hyps, "machines": ["B"],
+                                                                           "config": {"seed": 2}}
+    multitask_table.ensure_run("multi30k_lowres_de_en", 2, out, records, [])  # reproduces its new record
+
+
 def test_the_tool_refuses_a_seq2seq_from_another_checkout_than_the_one_its_trainings_run(tmp_path):
     # Trainings run `python -m seq2seq.cli.train` from the tool's checkout; a second worktree's editable install on
     # the path would have the tool compose and score with other code than it trains with. (With its own checkout's
