@@ -42,7 +42,10 @@ trained first if missing, its minutes counted): a multi-task model that translat
 baseline writes better synthetic sources (iterative back-translation, Hoang et al. 2018):
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --presets multi30k_lowres_many_to_one_mix \
-        --seeds 1 --variant bt_copy --back-translator multi30k_lowres_en_de_copy
+        --seeds 1 --variant bt_o2m --back-translator multi30k_lowres_one_to_many
+
+(a model that trained on the German of the lines it would back-translate, as the copy and mix presets do, is
+refused: Multi30k is multi-way parallel, so that German is the answer, seen_answers)
 
 or its SentencePiece model from another preset's run of the same seed (--vocab-from): a row without an auxiliary
 language on the vocabulary of the row with it, so that their ablation compares the task, not two vocabularies (a
@@ -408,10 +411,39 @@ def check_back_translator(preset: str, model_preset: str) -> str:
     if why := check_trained_here(model_preset):
         return why
     direction = BACK_TRANSLATORS[preset][1]
-    tasks = [t.name for t in to_typed(composed(model_preset), TrainConfig).tasks]
+    tasks = [name for name, *_ in tasks_data(model_preset)]
     if direction not in tasks:
         return f"{model_preset} has no {direction} task (its tasks: {', '.join(tasks)})"
+    return seen_answers(preset, model_preset)
+
+
+def seen_answers(preset: str, model_preset: str) -> str:
+    """Why `model_preset` would back-translate the preset's text knowing the answers (empty if not): it trained on
+    the back-translated task's source language on the same lines of the same corpus, and in a multi-way corpus
+    (Multi30k) those lines are the translations of the text it would translate (the German of pairs 5,000-29,000
+    is their English in German), so its synthetic sources would echo them and the row would measure leaked pairs,
+    not back-translation: a real user's monolingual text has no translation on the other side."""
+    bt, model = tasks_data(preset), tasks_data(model_preset)
+    for name, src, _, corpus, (start, end) in (t for t in bt if t[0] in back_translated_tasks(preset)):
+        for seen, lang_a, lang_b, where, (a, b) in model:
+            if src in (lang_a, lang_b) and where == corpus and a < (end or a + 1) and start < (b or start + 1):
+                return (f"{model_preset}'s task {seen} trains on the {src} of pairs {a}:{b or ''} of {corpus[0]}, "
+                        f"the translations (a multi-way corpus) of the text {preset}'s task {name} back-translates "
+                        f"(pairs {start}:{end or ''}): its synthetic {src} would echo them; give a model that never "
+                        f"saw that {src}")
     return ""
+
+
+def back_translated_tasks(preset: str) -> List[str]:
+    """The names of the preset's tasks whose sources a back-translation model writes."""
+    return [composed(preset).tasks[int(key.split(".")[1])].name for key in back_translation_keys(preset)]
+
+
+def tasks_data(preset: str) -> List[tuple]:
+    """(name, source, target, (corpus dir, train file), training line range) of each of the preset's tasks."""
+    cfg = command_config(preset, 1, [f"{key}=unset" for key in back_translation_keys(preset)])
+    return [(t.name, t.src, t.tgt, (d.dir, d.train), d.line_range()) for t in cfg.tasks
+            for d in [task_data(cfg.data, t)]]
 
 
 def check_vocab_from(preset: str, vocab_preset: str) -> str:

@@ -97,7 +97,18 @@ def test_a_variant_back_translates_with_another_preset_s_run_and_counts_its_minu
 
 def test_a_back_translator_must_translate_the_direction_the_preset_needs():
     check = multitask_table.check_back_translator
-    assert check("multi30k_lowres_many_to_one_mix", "multi30k_lowres_en_de_copy") == ""
+    assert check("multi30k_lowres_many_to_one_mix", "multi30k_lowres_one_to_many") == ""  # saw only English there
+    # Multi30k is multi-way parallel: a model that trained on the German of pairs 5,000-29,000 (copied, or as a
+    # back-translated task's targets) knows the translations of the English it would back-translate
+    assert check("multi30k_lowres_many_to_one_mix", "multi30k_lowres_en_de_copy") == (
+        "multi30k_lowres_en_de_copy's task de-de trains on the de of pairs 5000:29000 of multi30k, the translations "
+        "(a multi-way corpus) of the text multi30k_lowres_many_to_one_mix's task de-en-bt back-translates (pairs "
+        "5000:29000): its synthetic de would echo them; give a model that never saw that de")
+    assert "task de-de trains on the de of pairs 5000:29000" in check("multi30k_lowres_many_to_one_mix",
+                                                                        "multi30k_lowres_one_to_many_mix")
+    assert "task fr-en trains on the en of pairs 5000:29000" in check("multi30k_lowres_one_to_many_mix",
+                                                                     "multi30k_lowres_many_to_one")
+    assert check("multi30k_lowres_one_to_many_mix", "multi30k_lowres_de_en") == ""  # pairs 0-5,000 only
     assert check("multi30k_lowres_many_to_one_mix", "multi30k_lowres_many_to_one") == \
         "multi30k_lowres_many_to_one has no en-de task (its tasks: de-en, fr-en)"
     assert "fine-tunes another run" in check("multi30k_lowres_one_to_many_mix", "multi30k_lowres_many_to_one_finetune")
@@ -105,10 +116,10 @@ def test_a_back_translator_must_translate_the_direction_the_preset_needs():
         "multi30k_lowres_many_to_one has no back-translated task"
     assert "not a preset of the table" in check("multi30k_lowres_many_to_one_mix", "toy_reverse")
     row = {"preset": "multi30k_lowres_many_to_one_mix", "seeds": [1], "variant": "ibt", "variant_overrides": [],
-           "back_translator": "multi30k_lowres_en_de_copy"}
+           "back_translator": "multi30k_lowres_one_to_many"}
     assert multitask_table.row_command(row, []).endswith(
         "--presets multi30k_lowres_many_to_one_mix --seeds 1 --variant ibt "
-        "--back-translator multi30k_lowres_en_de_copy")
+        "--back-translator multi30k_lowres_one_to_many")
 
 
 def test_a_variant_takes_the_vocabulary_of_another_preset_s_run_of_the_same_seed(tmp_path, monkeypatch):
