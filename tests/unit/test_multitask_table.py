@@ -109,6 +109,8 @@ def test_a_back_translator_must_translate_the_direction_the_preset_needs():
     assert "task fr-en trains on the en of pairs 5000:29000" in check("multi30k_lowres_one_to_many_mix",
                                                                      "multi30k_lowres_many_to_one")
     assert check("multi30k_lowres_one_to_many_mix", "multi30k_lowres_de_en") == ""  # pairs 0-5,000 only
+    for preset, (model, _) in multitask_table.BACK_TRANSLATORS.items():  # every row's own model is clean
+        assert multitask_table.seen_answers(preset, model) == "", preset
     assert check("multi30k_lowres_many_to_one_mix", "multi30k_lowres_many_to_one") == \
         "multi30k_lowres_many_to_one has no en-de task (its tasks: de-en, fr-en)"
     assert "fine-tunes another run" in check("multi30k_lowres_one_to_many_mix", "multi30k_lowres_many_to_one_finetune")
