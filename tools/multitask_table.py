@@ -26,10 +26,11 @@ run that other rows read (a back-translation model) must give its record's test 
 once per run folder: one trained again after its folder was lost may not), and a remade vocabulary its record's
 sha256, or the tool stops. A run trained again on another machine (its seeds train bit for bit alike only on one)
 becomes its record with --retrained PRESET, which deletes the records of the rows that read it so that they are
-measured again with it:
+measured again with it, and --rebuild (last) makes every row of the table again from the records alone, so that the
+rows whose baseline it is move with it:
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --retrained multi30k_lowres_de_en \
-        --presets multi30k_lowres_one_to_many_mix --seeds 3
+        --presets multi30k_lowres_one_to_many_mix --seeds 3 --rebuild
 
 A variant (say, another mixing ratio, chosen on validation) is a row of its own, PRESET@NAME, whose multi-task runs
 take --variant-overrides and whose baseline is the preset's:
@@ -730,8 +731,8 @@ def update_readme(path: Path, tables: Dict[tuple, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presets", nargs="+", default=list(ROWS), choices=list(ROWS), metavar="PRESET",
-                        help="rows to measure, in order (default: all): " + ", ".join(ROWS))
+    parser.add_argument("--presets", nargs="+", default=None, choices=list(ROWS), metavar="PRESET",
+                        help="rows to measure, in order (default: all, none with --rebuild): " + ", ".join(ROWS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "multitask")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "multitask.json")
@@ -759,14 +760,19 @@ def main() -> None:
                         "whose folder was lost, say): for each seed, PRESET's run (trained if missing) becomes its "
                         "record where it does not reproduce it, and the records of the rows that read it are "
                         "deleted to be measured again; in the order they read each other")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="last, every row of --json made again from the records alone, on its seeds (after a "
+                        "record changed, every row that reads it moves); trains nothing, and a missing record stops "
+                        "it; rows made with extra overrides are refused as made with another config")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
+    presets = args.presets if args.presets is not None else [] if args.rebuild else list(ROWS)
     if bool(args.variant) != bool(args.variant_overrides or args.back_translator or args.vocab_from):
         parser.error("--variant NAME goes with --variant-overrides, --back-translator or --vocab-from (any of them)")
-    for preset in args.presets if args.back_translator else []:
+    for preset in presets if args.back_translator else []:
         if why := check_back_translator(preset, args.back_translator):
             parser.error(f"--back-translator {args.back_translator}: {why}")
-    for preset in args.presets if args.vocab_from else []:
+    for preset in presets if args.vocab_from else []:
         if why := check_vocab_from(preset, args.vocab_from):
             parser.error(f"--vocab-from {args.vocab_from}: {why}")
     for preset in args.retrained:
@@ -776,13 +782,46 @@ def main() -> None:
     for preset in args.retrained:
         for seed in args.seeds:
             replace_record(preset, seed, out, args.records.resolve(), args.overrides)
-    for preset in args.presets:  # written after each row: a killed invocation keeps the rows it finished
+    for preset in presets:  # written after each row: a killed invocation keeps the rows it finished
         row = row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
                      args.variant_overrides, args.back_translator, args.vocab_from)
         # first, as in the rows of other invocations (which keep their own): a rewrite does not reorder keys
         row = {"command": row_command(row, args.overrides), **row}
         tables = publish(row, args.json, args.readme, args.records.resolve())
+    if args.rebuild:
+        tables = rebuild(args.json, args.readme, args.records.resolve(), out)
     print(tables)
+
+
+def rebuild(path: Path, readme: Path, records: Path, out: Path) -> str:
+    """--rebuild: every row of the JSON made again from the records alone, on its seeds, so that a changed record
+    (a baseline trained again with --retrained, a record copied in from another checkout) moves every row that
+    reads it; trains nothing: a missing record stops it before any row is written, named with the row's command."""
+    rows = [r for r in json.loads(path.read_text(encoding="utf-8"))["rows"] if r["preset"] in ROWS]
+    for r in rows:
+        if missing := [str(p) for seed in r["seeds"] for p in records_read(r, seed, records) if not p.is_file()]:
+            sys.exit(f"--rebuild: row {row_name(r)} reads {', '.join(missing)}, which are missing; measure them "
+                     f"with {row_command(r, [])}")
+    tables = ""
+    for r in rows:
+        row = row_of(r["preset"], r["seeds"], out, records, [], r.get("variant", ""), r.get("variant_overrides", []),
+                     r.get("back_translator", ""), r.get("vocab_from", ""))
+        tables = publish({"command": row_command(row, []), **row}, path, readme, records)
+    return tables
+
+
+def records_read(row: Dict[str, Any], seed: int, records: Path) -> List[Path]:
+    """The records a row's seed is built from: its own, its baseline's, its back-translation model's (and that
+    model's own, down the chain) and the run it fine-tunes'."""
+    preset = row["preset"]
+    read = [record_path(records, row_name(row), seed), record_path(records, row["baseline"], seed)]
+    model = row.get("back_translator") or BACK_TRANSLATORS.get(preset, ("",))[0]
+    while model:
+        read.append(record_path(records, model, seed))
+        model = BACK_TRANSLATORS.get(model, ("",))[0]
+    if parent := ROWS[preset][2]:
+        read.append(record_path(records, parent, seed))
+    return read
 
 
 def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str:

@@ -350,6 +350,53 @@ def test_a_run_retrained_elsewhere_becomes_the_record_and_the_rows_that_read_it_
     multitask_table.ensure_run("multi30k_lowres_de_en", 2, out, records, [])  # reproduces its new record
 
 
+def test_rebuild_makes_every_row_again_from_the_records_and_trains_nothing(tmp_path, monkeypatch):
+    """--rebuild: a baseline record that changed (trained again) moves the row that reads it, without the row being
+    asked for; a missing record stops it before any row is written, naming the record and the row's command."""
+    records, page, table = tmp_path / "records", tmp_path / "page.md", tmp_path / "table.json"
+    page.write_text("".join(f"{a}\n{b}\n" for a, b in (multitask_table.MARKERS, multitask_table.ABLATION_MARKERS,
+                                                       multitask_table.CHOICE_MARKERS)))
+
+    def measured(bleu, hyps):
+        return {"hyps": hyps, "test_sha256": multitask_table.text_hash(REFS), "bleu": bleu, "chrf": bleu + 20,
+                "updates": 5000, "minutes": 30.0, "train_pairs": 5000, "stopped": "patience", "epochs": 50,
+                "valid_bleu": bleu - 2, "config": {}}
+
+    for seed, multi, single in ((1, 31.0, 29.0), (2, 32.0, 28.0)):
+        multitask_table.write_record(multitask_table.record_path(records, "multi30k_lowres_many_to_one", seed),
+                                     measured(multi, REFS))
+        multitask_table.write_record(multitask_table.record_path(records, "multi30k_lowres_de_en", seed),
+                                     measured(single, WORSE))
+    monkeypatch.setattr(multitask_table, "references", lambda preset, task: REFS)
+    monkeypatch.setattr(multitask_table, "trained_config", lambda preset, seed, overrides: {})
+    monkeypatch.setattr(multitask_table, "train_once", lambda *args: pytest.fail("--rebuild trained"))
+
+    def tool(*args):
+        monkeypatch.setattr(sys, "argv", ["multitask_table.py", "--records", str(records), "--json", str(table),
+                                          "--readme", str(page), "--out", str(tmp_path / "runs"), *args])
+        multitask_table.main()
+        return multitask_table.json.loads(table.read_text())["rows"]
+
+    assert tool("--presets", "multi30k_lowres_many_to_one", "--seeds", "1", "2")[0]["gain"] == 3.0
+    multitask_table.write_record(multitask_table.record_path(records, "multi30k_lowres_de_en", 2),
+                                 measured(26.0, WORSE))  # the baseline's seed 2, trained again
+    [row] = tool("--rebuild")
+    assert row["baseline_bleu"] == [29.0, 26.0] and row["gain"] == 4.0 and row["seeds"] == [1, 2]
+    assert "| +4.00 (+2.00, +6.00) |" in page.read_text()
+    multitask_table.record_path(records, "multi30k_lowres_many_to_one", 1).unlink()
+    before = table.read_text()
+    with pytest.raises(SystemExit, match=r"--rebuild: row multi30k_lowres_many_to_one reads .*many_to_one/seed1"
+                                         r"\.json\.gz, which are missing; measure them with .*--presets "
+                                         r"multi30k_lowres_many_to_one --seeds 1 2$"):
+        tool("--rebuild")
+    assert table.read_text() == before
+    mix = {"preset": "multi30k_lowres_many_to_one_mix", "variant": "ibt", "baseline": "multi30k_lowres_de_en",
+           "back_translator": "multi30k_lowres_one_to_many_mix"}  # a chain: the mix's de->en model writes its text
+    assert [p.parent.name for p in multitask_table.records_read(mix, 3, records)] == [
+        "multi30k_lowres_many_to_one_mix@ibt", "multi30k_lowres_de_en", "multi30k_lowres_one_to_many_mix",
+        "multi30k_lowres_de_en"]
+
+
 def test_the_tool_refuses_a_seq2seq_from_another_checkout_than_the_one_its_trainings_run(tmp_path):
     # Trainings run `python -m seq2seq.cli.train` from the tool's checkout; a second worktree's editable install on
     # the path would have the tool compose and score with other code than it trains with. (With its own checkout's
