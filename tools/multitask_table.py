@@ -30,7 +30,7 @@ measured again with it, and --rebuild (last) makes every row of the table again 
 rows whose baseline it is move with it:
 
     SEQ2SEQ_DATA=../shared/data python tools/multitask_table.py --retrained multi30k_lowres_de_en \
-        --presets multi30k_lowres_one_to_many_mix --seeds 3 --rebuild
+        --presets multi30k_lowres_one_to_many_mix --seeds 1 2 3 --rebuild
 
 A variant (say, another mixing ratio, chosen on validation) is a row of its own, PRESET@NAME, whose multi-task runs
 take --variant-overrides and whose baseline is the preset's:
@@ -319,14 +319,17 @@ def check_reproduced(run: Path, task: str, kept: Path) -> None:
 
 
 def replace_record(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> None:
-    """--retrained: the seed's run of `preset` (trained if missing) becomes its record where it does not reproduce
-    the one there (trained again on another machine), and the records of the rows that read it (its
-    back-translations, its vocabulary, and so on down) are deleted, so that the table measures them again with it.
+    """--retrained: the seed's finished run of `preset` becomes its record where it does not reproduce the one there
+    (trained again on another machine), and the records of the rows that read it (its back-translations, its
+    vocabulary, and so on down) are deleted, so that the table measures them again with it. A seed without a
+    finished run here is left as it is (nothing is trained: --seeds names a row's seeds, most of them records only).
     Run folders trained with the replaced run stop it before anything changes: they are hours of training, and
     only their user may throw them away."""
     run, kept = run_path(out, preset, seed), record_path(records, preset, seed)
+    if not RunFolder(run).results.is_file():
+        print(f"--retrained {preset}: no finished run of seed {seed} in {run}; its record is kept", flush=True)
+        return
     overrides = [*extra, *own_back_translator(preset, seed, out, records, extra)]
-    train_once(preset, seed, run, overrides)
     measured = {**measure(run, main_task(preset)), "config": trained_config(preset, seed, overrides)}
     if kept.is_file() and read_record(kept)["hyps"] == measured["hyps"]:
         return  # it reproduces its record: nothing to replace
@@ -757,9 +760,9 @@ def main() -> None:
                         "ablation compares one vocabulary")
     parser.add_argument("--retrained", nargs="+", default=[], metavar="PRESET",
                         help="runs trained again on another machine than their records' (a back-translation model "
-                        "whose folder was lost, say): for each seed, PRESET's run (trained if missing) becomes its "
-                        "record where it does not reproduce it, and the records of the rows that read it are "
-                        "deleted to be measured again; in the order they read each other")
+                        "whose folder was lost, say): for each seed, PRESET's finished run in --out (none is trained) "
+                        "becomes its record where it does not reproduce it, and the records of the rows that read it "
+                        "are deleted to be measured again; in the order they read each other")
     parser.add_argument("--rebuild", action="store_true",
                         help="last, every row of --json made again from the records alone, on its seeds (after a "
                         "record changed, every row that reads it moves); trains nothing, and a missing record stops "

@@ -321,6 +321,11 @@ def test_a_run_retrained_elsewhere_becomes_the_record_and_the_rows_that_read_it_
     for name, path in paths.items():
         multitask_table.write_record(path, {"hyps": REFS, "config": configs[name]})
 
+    monkeypatch.setattr(multitask_table, "train_once", lambda *args: pytest.fail("--retrained trained"))
+    multitask_table.replace_record("multi30k_lowres_de_en", 2, out, records, [])  # no run here: nothing changes
+    assert all(path.is_file() for path in paths.values()) and not run.exists()
+    monkeypatch.setattr(multitask_table, "train_once", train_once)
+    multitask_table.ensure_run("multi30k_lowres_de_en", 2, out, records, [])  # trained, reproduces its record
     multitask_table.replace_record("multi30k_lowres_de_en", 2, out, records, [])  # reproduces: nothing changes
     assert all(path.is_file() for path in paths.values())
     assert multitask_table.read_record(paths["multi30k_lowres_de_en"]).get("machines") is None
