@@ -735,7 +735,8 @@ def update_readme(path: Path, tables: Dict[tuple, str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", nargs="+", default=None, choices=list(ROWS), metavar="PRESET",
-                        help="rows to measure, in order (default: all, none with --rebuild): " + ", ".join(ROWS))
+                        help="rows to measure, in order (default: all; none with --retrained or --rebuild): "
+                        + ", ".join(ROWS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "multitask")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "multitask.json")
@@ -769,7 +770,7 @@ def main() -> None:
                         "it; rows made with extra overrides are refused as made with another config")
     parser.add_argument("overrides", nargs="*", help="extra config overrides for every run (e.g. trainer.threads=2)")
     args = parser.parse_args()
-    presets = args.presets if args.presets is not None else [] if args.rebuild else list(ROWS)
+    presets = args.presets if args.presets is not None else [] if args.rebuild or args.retrained else list(ROWS)
     if bool(args.variant) != bool(args.variant_overrides or args.back_translator or args.vocab_from):
         parser.error("--variant NAME goes with --variant-overrides, --back-translator or --vocab-from (any of them)")
     for preset in presets if args.back_translator else []:
