@@ -301,7 +301,7 @@ def check_reproduced(run: Path, task: str, kept: Path) -> None:
     folder keeps the record's hash when they are, and a run that differs stops every invocation that reads it)."""
     recorded = read_record(kept)
     wanted = recorded["hyps"]
-    checked = run / "reproduces.sha256"
+    checked = reproduced_mark(run)
     if checked.is_file() and checked.read_text().strip() == text_hash(wanted):
         return
     hyps = test_scores(run, task)[0]
@@ -316,6 +316,11 @@ def check_reproduced(run: Path, task: str, kept: Path) -> None:
                  f"run again with --retrained {run.parent.name} to make this run the record and measure the rows "
                  f"that read it again ({', '.join(str(path) for path in stale) or 'no record reads it yet'})")
     write_atomic(checked, text_hash(wanted) + "\n")
+
+
+def reproduced_mark(run: Path) -> Path:
+    """Where a run folder keeps the hash of the record whose test translations it was found to give."""
+    return run / "reproduces.sha256"
 
 
 def replace_record(preset: str, seed: int, out: Path, records: Path, extra: List[str]) -> None:
@@ -342,30 +347,31 @@ def replace_record(preset: str, seed: int, out: Path, records: Path, extra: List
         print(f"{path}: deleted, it read the run {kept} replaces; measured again when its row is asked for",
               flush=True)
     write_record(kept, measured)
-    write_atomic(run / "reproduces.sha256", text_hash(measured["hyps"]) + "\n")
+    write_atomic(reproduced_mark(run), text_hash(measured["hyps"]) + "\n")
     print(f"{kept}: now the record of {run}, trained on {trained_on(measured['machines'])}", flush=True)
 
 
 def readers(run: Path, out: Path, records: Path) -> tuple[List[Path], List[Path]]:
     """The records, and the run folders in `out`, made with `run`'s back-translations or vocabulary, or made with
     theirs, and so on: what a replaced run leaves stale."""
-    made = {path: read_record(path).get("config", {}) for path in sorted(records.glob("*/seed*.json.gz"))}
-    folders = {config.parent.parent: comparable(to_typed(OmegaConf.load(config), TrainConfig))
+    made = {path: (read_record(path).get("config", {}),  # with the run folder it was measured from
+                   run_path(out, path.parent.name, int(path.name.removeprefix("seed").split(".")[0])).resolve())
+            for path in sorted(records.glob("*/seed*.json.gz"))}
+    folders = {config.parents[1].resolve(): comparable(to_typed(OmegaConf.load(config), TrainConfig))
                for config in sorted(out.glob("*/seed*/.hydra/config.yaml"))}
     stale, trained, todo = [], [], [run.resolve()]
     while todo:
         source = todo.pop()
-        for path, config in made.items():
-            folder = run_path(out, path.parent.name, int(path.name.removeprefix("seed").split(".")[0])).resolve()
+        for path, (config, folder) in made.items():
             if path not in stale and reads(config, source):
                 stale.append(path)
                 todo.append(folder)
                 if folder.is_dir() and folder not in trained:
                     trained.append(folder)
         for folder, config in folders.items():
-            if folder.resolve() not in trained and reads(config, source):
-                trained.append(folder.resolve())
-                todo.append(folder.resolve())
+            if folder not in trained and reads(config, source):
+                trained.append(folder)
+                todo.append(folder)
     return stale, trained
 
 
@@ -427,8 +433,9 @@ def seen_answers(preset: str, model_preset: str) -> str:
     (Multi30k) those lines are the translations of the text it would translate (the German of pairs 5,000-29,000
     is their English in German), so its synthetic sources would echo them and the row would measure leaked pairs,
     not back-translation: a real user's monolingual text has no translation on the other side."""
-    bt, model = tasks_data(preset), tasks_data(model_preset)
-    for name, src, _, corpus, (start, end) in (t for t in bt if t[0] in back_translated_tasks(preset)):
+    tasks, model = tasks_data(preset), tasks_data(model_preset)
+    for key in back_translation_keys(preset):  # tasks.I.data.back_translation
+        name, src, _, corpus, (start, end) = tasks[int(key.split(".")[1])]
         for seen, lang_a, lang_b, where, (a, b) in model:
             if src in (lang_a, lang_b) and where == corpus and a < (end or a + 1) and start < (b or start + 1):
                 return (f"{model_preset}'s task {seen} trains on the {src} of pairs {a}:{b or ''} of {corpus[0]}, "
@@ -436,11 +443,6 @@ def seen_answers(preset: str, model_preset: str) -> str:
                         f"(pairs {start}:{end or ''}): its synthetic {src} would echo them; give a model that never "
                         f"saw that {src}")
     return ""
-
-
-def back_translated_tasks(preset: str) -> List[str]:
-    """The names of the preset's tasks whose sources a back-translation model writes."""
-    return [composed(preset).tasks[int(key.split(".")[1])].name for key in back_translation_keys(preset)]
 
 
 def tasks_data(preset: str) -> List[tuple]:
@@ -789,9 +791,7 @@ def main() -> None:
     for preset in presets:  # written after each row: a killed invocation keeps the rows it finished
         row = row_of(preset, args.seeds, out, args.records.resolve(), args.overrides, args.variant,
                      args.variant_overrides, args.back_translator, args.vocab_from)
-        # first, as in the rows of other invocations (which keep their own): a rewrite does not reorder keys
-        row = {"command": row_command(row, args.overrides), **row}
-        tables = publish(row, args.json, args.readme, args.records.resolve())
+        tables = publish(row, args.overrides, args.json, args.readme, args.records.resolve())
     if args.rebuild:
         tables = rebuild(args.json, args.readme, args.records.resolve(), out)
     print(tables)
@@ -810,7 +810,7 @@ def rebuild(path: Path, readme: Path, records: Path, out: Path) -> str:
     for r in rows:
         row = row_of(r["preset"], r["seeds"], out, records, [], r.get("variant", ""), r.get("variant_overrides", []),
                      r.get("back_translator", ""), r.get("vocab_from", ""))
-        tables = publish({"command": row_command(row, []), **row}, path, readme, records)
+        tables = publish(row, [], path, readme, records)
     return tables
 
 
@@ -828,12 +828,15 @@ def records_read(row: Dict[str, Any], seed: int, records: Path) -> List[Path]:
     return read
 
 
-def publish(row: Dict[str, Any], path: Path, readme: Path, records: Path) -> str:
-    """Put the row into the JSON among the rows of earlier invocations (those of presets gone are dropped),
-    derive the ablations and the choices on validation and write the three tables into `readme`; returns them."""
+def publish(row: Dict[str, Any], overrides: List[str], path: Path, readme: Path, records: Path) -> str:
+    """Put the row (made with the extra `overrides`) into the JSON among the rows of earlier invocations (those of
+    presets gone are dropped), derive the ablations and the choices on validation and write the three tables into
+    `readme`; returns them."""
     previous = json.loads(path.read_text(encoding="utf-8"))["rows"] if path.is_file() else []
-    rows = [row, *({"command": row_command(r, []), **r} for r in previous
-                   if row_name(r) != row_name(row) and r["preset"] in ROWS)]
+    # its command first, as in the rows of earlier invocations: a rewrite does not reorder keys
+    rows = [{"command": row_command(row, overrides), **row},
+            *({"command": row_command(r, []), **r} for r in previous
+              if row_name(r) != row_name(row) and r["preset"] in ROWS)]
     rows = [{**r, "holds": row_holds(r)} for r in rows]
     rows.sort(key=lambda r: (list(ROWS).index(r["preset"]), r.get("variant", "")))
     ablations = [x for x in (ablation_of(rows, records, *a) for a in ABLATIONS) if x]

@@ -21,6 +21,12 @@ REFS = [f"a man rides a horse number {i} down the road" for i in range(40)]
 WORSE = [f"a man sits number {i}" for i in range(40)]
 
 
+def trained_on_b(preset, seed, folder, overrides):
+    """train_once's stand-in: a finished run, trained on machine B."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text('{"machines": ["cpu (2 threads, B), torch 2"]}')
+
+
 def write(records, name, seed, hyps):
     multitask_table.write_record(multitask_table.record_path(records, name, seed), {"hyps": hyps})
 
@@ -266,11 +272,7 @@ def test_a_run_trained_again_after_its_folder_was_lost_must_reproduce_its_record
     out, records = tmp_path / "runs", tmp_path / "records"
     run = multitask_table.run_path(out, "multi30k_lowres_en_de", 2)
 
-    def train_once(preset, seed, folder, overrides):  # a finished run, trained on machine B
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "results.json").write_text('{"machines": ["cpu (2 threads, B), torch 2"]}')
-
-    monkeypatch.setattr(multitask_table, "train_once", train_once)
+    monkeypatch.setattr(multitask_table, "train_once", trained_on_b)
     monkeypatch.setattr(multitask_table, "test_scores", lambda folder, task: decoded.append(task) or (hyps, REFS, {}))
     write(records, "multi30k_lowres_en_de", 2, REFS)
     multitask_table.ensure_run("multi30k_lowres_en_de", 2, out, records, [])  # reproduced: goes on
@@ -303,11 +305,6 @@ def test_a_run_retrained_elsewhere_becomes_the_record_and_the_rows_that_read_it_
     run = multitask_table.run_path(out, "multi30k_lowres_de_en", 2)
     mix = multitask_table.run_path(out, "multi30k_lowres_one_to_many_mix", 2)
 
-    def train_once(preset, seed, folder, overrides):
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "results.json").write_text('{"machines": ["cpu (2 threads, B), torch 2"]}')
-
-    monkeypatch.setattr(multitask_table, "train_once", train_once)
     monkeypatch.setattr(multitask_table, "test_scores", lambda folder, task: (hyps, REFS, {}))
     monkeypatch.setattr(multitask_table, "measure", lambda folder, task: {"hyps": list(hyps), "machines": ["B"]})
     monkeypatch.setattr(multitask_table, "trained_config", lambda preset, seed, overrides: {"seed": seed})
@@ -324,7 +321,7 @@ def test_a_run_retrained_elsewhere_becomes_the_record_and_the_rows_that_read_it_
     monkeypatch.setattr(multitask_table, "train_once", lambda *args: pytest.fail("--retrained trained"))
     multitask_table.replace_record("multi30k_lowres_de_en", 2, out, records, [])  # no run here: nothing changes
     assert all(path.is_file() for path in paths.values()) and not run.exists()
-    monkeypatch.setattr(multitask_table, "train_once", train_once)
+    monkeypatch.setattr(multitask_table, "train_once", trained_on_b)
     multitask_table.ensure_run("multi30k_lowres_de_en", 2, out, records, [])  # trained, reproduces its record
     multitask_table.replace_record("multi30k_lowres_de_en", 2, out, records, [])  # reproduces: nothing changes
     assert all(path.is_file() for path in paths.values())
