@@ -68,7 +68,7 @@ import statistics
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -82,7 +82,16 @@ from seq2seq.layout import RunFolder
 from seq2seq.runs.folder import read_checkpoint
 from seq2seq.training.parts import training_data
 
-from trainings import ROOT, command_config, comparable, refuse_stale, test_scores, train_once, trained_config
+from trainings import (
+    ROOT,
+    command_config,
+    comparable,
+    config_problem,
+    refuse_stale,
+    test_scores,
+    train_once,
+    trained_config,
+)
 
 # preset -> (its single-task baseline preset, the main task, the preset it fine-tunes or None)
 ROWS = {
@@ -226,6 +235,22 @@ def back_translated(preset: str, seed: int, task: str, out: Path, records: Path,
     mine = record(preset, seed, task, out, records, [*extra, *given_model(preset, model_preset, seed, out), *own],
                   label)
     return {**mine, "minutes": round(model["minutes"] + mine["minutes"], 1)}
+
+
+def row_config_problem(preset: str, seed: int, out: Path, extra: List[str], own: Sequence[str] = (),
+                       back_translator: str = "") -> str | None:
+    """The first run of a row whose config the training command would refuse (its baseline, the preset it tunes,
+    its back-translation model, the multi-task run with a variant's overrides `own`), named with the command's
+    reason; None if every one composes and validates. Checked for every row asked for before the first training,
+    so that a mistyped override stops a queue at its start, not hours into it."""
+    baseline, _, parent = ROWS[preset]
+    model = back_translator or BACK_TRANSLATORS.get(preset, ("",))[0]
+    given = given_model(preset, model, seed, out) if preset in BACK_TRANSLATORS else []
+    runs = [(name, extra) for name in (baseline, parent, model) if name] + [(preset, [*extra, *given, *own])]
+    for name, overrides in runs:
+        if why := config_problem(name, seed, overrides):
+            return f"{name}: {why}"
+    return None
 
 
 def given_model(preset: str, model_preset: str, seed: int, out: Path) -> List[str]:
@@ -785,6 +810,10 @@ def main() -> None:
         if why := check_trained_here(preset):
             parser.error(f"--retrained {preset}: {why}")
     out, tables = args.out.resolve(), ""
+    for preset in presets:
+        if why := row_config_problem(preset, args.seeds[0], out, args.overrides, args.variant_overrides,
+                                     args.back_translator):
+            parser.error(why)
     for preset in args.retrained:
         for seed in args.seeds:
             replace_record(preset, seed, out, args.records.resolve(), args.overrides)

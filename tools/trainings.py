@@ -10,13 +10,17 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
+from hydra.errors import HydraException
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 import seq2seq
+from seq2seq.cli.common import describe_composition_error
 from seq2seq.commands.evaluate import from_checkpoint
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, TrainConfig, compose, config_dict, to_typed
 from seq2seq.config.changes import config_changes, trained_keys
 from seq2seq.data.files import read_lines
+from seq2seq.errors import UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
 
@@ -36,6 +40,19 @@ def command_overrides(preset: str, seed: int, overrides: Sequence[str] = ()) -> 
 def command_config(preset: str, seed: int, overrides: Sequence[str] = ()) -> TrainConfig:
     """The typed training config `train_once` gives a run."""
     return to_typed(compose("train", command_overrides(preset, seed, overrides)), TrainConfig)
+
+
+def config_problem(preset: str, seed: int, overrides: Sequence[str] = ()) -> str | None:
+    """Why the training command would refuse the config `train_once` gives a run (a key the preset lacks, a bad
+    value), in the command's own one line; None if it composes and validates. A tool checks every run it may train
+    before the first, as the commands check their command line before any work."""
+    try:
+        command_config(preset, seed, overrides)
+    except UserError as err:
+        return str(err)
+    except (HydraException, OmegaConfBaseException) as err:
+        return describe_composition_error(err)
+    return None
 
 
 def trained_config(preset: str, seed: int, overrides: Sequence[str] = ()) -> Dict[str, Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, NoReturn, Type, TypeVar
@@ -12,12 +14,21 @@ import hydra
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.utils import run_job
-from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from hydra.errors import ConfigCompositionException, HydraException, MissingConfigException, OverrideParseException
 from hydra.types import HydraContext, RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from seq2seq.config import CONF_DIR, SCHEMAS, compose, describe_omegaconf_error, register_configs, to_typed
+from seq2seq.config import (
+    CONF_DIR,
+    SCHEMAS,
+    DataConfig,
+    TaskConfig,
+    compose,
+    describe_omegaconf_error,
+    register_configs,
+    to_typed,
+)
 from seq2seq.errors import UserError
 from seq2seq.runs.lock import RunLock
 
@@ -37,6 +48,8 @@ def describe_composition_error(err: Exception) -> str:
         group, _, option = err.missing_cfg_file.rpartition("/")
         options = f"; available options in '{group}': {', '.join(err.options)}" if err.options else ""
         return f"{group}={option}: no such option{options}"
+    if isinstance(err, ConfigCompositionException) and (addition := task_key_to_add(str(err))):
+        return addition
     cause = err
     while cause.__cause__ is not None:
         cause = cause.__cause__
@@ -48,6 +61,21 @@ def describe_composition_error(err: Exception) -> str:
     if isinstance(err, OverrideParseException):  # the override as typed, then the parser's reason
         return f"{err.override}: cannot parse this override ({reason}); the form is KEY=VALUE"
     return reason
+
+
+def task_key_to_add(message: str) -> str | None:
+    """For Hydra's refusal to override a key that a preset's task does not set but a task takes (a TaskConfig field,
+    or a DataConfig field in its `data` block): how to give it. A preset's tasks stay plain mappings until they are
+    validated, so Hydra takes such a key only as an addition, +KEY=VALUE; None for any other refusal (a key no task
+    takes stays 'no such config key')."""
+    found = re.match(r"Could not override '(tasks\.\d+\.(data\.)?(\w+))'\.\s+To append to your config use (\+.+)",
+                     message.strip())
+    if found is None:
+        return None
+    key, in_data, name, addition = found.groups()
+    if name not in {f.name for f in dataclasses.fields(DataConfig if in_data else TaskConfig)}:
+        return None
+    return f"{key}: the preset's task does not set this key, so give it as an addition: {addition.strip()}"
 
 
 # seq2seq-translate / -evaluate / -score / -serve pick a multi-task run's task with pair=; `task` is the training

@@ -227,6 +227,12 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypa
      "available options in 'experiment': multi30k_attention,"),  # a typo in a preset name never trains the default
     (["seq2seq-train", "+trainer.patience=3"], "trainer.patience: no such config key"),
     (["seq2seq-train", "+foo=1"], "foo: no such config key"),
+    # a key a task takes but the preset's task does not set: Hydra takes it only as an addition, and says so
+    (["seq2seq-train", "experiment=multi30k_lowres_de_en_backtranslation", "tasks.1.data.back_translation_tag=true"],
+     "tasks.1.data.back_translation_tag: the preset's task does not set this key, so give it as an addition: "
+     "+tasks.1.data.back_translation_tag=true"),
+    (["seq2seq-train", "experiment=multi30k_lowres_de_en_backtranslation", "tasks.1.data.max_lenth=9"],
+     "tasks[1].data.max_lenth: no such config key"),  # a key no task takes is not offered as an addition
     (["seq2seq-train", "model.encoder"], "model.encoder: cannot parse this override (missing EQUAL"),
     (["seq2seq-train", "data=files"], ": a value is required (give data."),
     (["seq2seq-translate", "checkpoint=run", "decoding.beam_size=0"], "decoding.beam_size: must be in [1,"),

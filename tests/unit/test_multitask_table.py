@@ -401,6 +401,31 @@ def test_rebuild_makes_every_row_again_from_the_records_and_trains_nothing(tmp_p
         "multi30k_lowres_de_en"]
 
 
+def test_a_run_config_the_training_command_would_refuse_stops_the_tool_before_any_training(tmp_path, monkeypatch,
+                                                                                              capsys):
+    """Every run a row may train is composed and checked first, in the command's own words: a variant's override
+    that the preset cannot take, a bad value, a bad extra override of every run (the baseline named)."""
+    monkeypatch.setattr(multitask_table, "train_once", lambda *args: pytest.fail("trained before the check"))
+    monkeypatch.setattr(sys, "argv", ["multitask_table.py", "--out", str(tmp_path / "runs"), "--records",
+                                      str(tmp_path / "records"), "--json", str(tmp_path / "t.json"), "--readme",
+                                      str(tmp_path / "page.md"), "--presets", "multi30k_lowres_de_en_backtranslation",
+                                      "--seeds", "3", "--variant", "tagged", "--variant-overrides",
+                                      "tasks.1.data.back_translation_tag=true"])
+    with pytest.raises(SystemExit):
+        multitask_table.main()
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        "error: multi30k_lowres_de_en_backtranslation: tasks.1.data.back_translation_tag: the preset's task does not "
+        "set this key, so give it as an addition: +tasks.1.data.back_translation_tag=true")
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "records").exists()
+    problem = multitask_table.row_config_problem
+    assert problem("multi30k_lowres_de_en_backtranslation", 3, tmp_path, [],
+                   ["+tasks.1.data.back_translation_tag=true"]) is None  # the back-translation model given
+    assert problem("multi30k_lowres_one_to_many_mix", 1, tmp_path, [], ["tasks.1.mixing_ratio=-1"]) == (
+        "multi30k_lowres_one_to_many_mix: tasks[en-fr].mixing_ratio: must be > 0, got -1.0")
+    assert problem("multi30k_lowres_many_to_one_finetune", 1, tmp_path, ["model.encoder.dropout=1.5"], []) == (
+        "multi30k_lowres_de_en: model.encoder.dropout: must be in [0, 1), got 1.5")
+
+
 def test_the_tool_refuses_a_seq2seq_from_another_checkout_than_the_one_its_trainings_run(tmp_path):
     # Trainings run `python -m seq2seq.cli.train` from the tool's checkout; a second worktree's editable install on
     # the path would have the tool compose and score with other code than it trains with. (With its own checkout's
