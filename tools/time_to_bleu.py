@@ -44,15 +44,19 @@ from seq2seq.runs.checkpoint import MODEL_FILE
 from seq2seq.runs.folder import read_checkpoint
 
 from peers import train_onmt, translate_onmt, work_dir
-from trainings import ROOT, test_scores, train_once, whole_process_rate
+from trainings import ROOT, config_problem, test_scores, train_once, whole_process_rate
+
+
+def budget_overrides(minutes: float, points: List[float], extra: List[str]) -> List[str]:
+    """A run's overrides: the wall-clock budget alone stops it, with a model kept at each point, then `extra`."""
+    marks = ",".join(f"{p:g}" for p in points)
+    return ["trainer.max_minutes=0", "trainer.max_epochs=0", "trainer.max_steps=0",
+            f"trainer.max_wall_minutes={minutes:g}", f"trainer.snapshot_minutes=[{marks}]", *extra]
 
 
 def train(preset: str, run: Path, minutes: float, points: List[float], seed: int, extra: List[str],
           nproc: int = 1) -> None:
-    marks = ",".join(f"{p:g}" for p in points)
-    train_once(preset, seed, run, ["trainer.max_minutes=0", "trainer.max_epochs=0", "trainer.max_steps=0",
-                                   f"trainer.max_wall_minutes={minutes:g}", f"trainer.snapshot_minutes=[{marks}]",
-                                   *extra], nproc)
+    train_once(preset, seed, run, budget_overrides(minutes, points, extra), nproc)
 
 
 def translation_rate(folder: Path) -> float:
@@ -180,6 +184,9 @@ def main() -> None:
         parser.error(f"--points {args.points}: every point must be within --minutes {args.minutes:g}")
     if args.name and len(args.presets) != 1:
         parser.error("--name names one run: give exactly one preset with it")
+    for preset in args.presets:  # every run checked before the first trains, as the commands check theirs
+        if why := config_problem(preset, args.seed, budget_overrides(args.minutes, args.points, args.overrides)):
+            parser.error(f"{preset}: {why}")
     out = args.out.resolve()
     previous = json.loads(args.json.read_text(encoding="utf-8"))["runs"] if args.json.is_file() else {}
     runs: Dict[str, Any] = {}

@@ -61,3 +61,14 @@ def test_the_tool_keeps_and_scores_models_at_points_of_the_clock(tmp_path):
     assert "--name toy_linear --nproc 2" in both["toy_linear"]["command"]
     assert "replica weight checksums" in (tmp_path / "runs" / "toy_linear" / "train.log").read_text()
     assert (tmp_path / "runs" / "toy_linear" / "snapshots" / "min_0.15").is_dir()
+
+
+def test_a_run_config_the_training_command_would_refuse_stops_the_tool_before_any_run(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "time_to_bleu.py"), "--presets", "toy_reverse",
+                             "--minutes", "1", "--points", "1", "--out", str(tmp_path / "runs"), "--json",
+                             str(tmp_path / "curves.json"), "--png", str(tmp_path / "curves.png"),
+                             "model.encoder.dropout=1.5"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        "error: toy_reverse: model.encoder.dropout: must be in [0, 1), got 1.5")
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "curves.json").exists()
