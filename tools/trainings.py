@@ -10,17 +10,14 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-from hydra.errors import HydraException
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 import seq2seq
-from seq2seq.cli.common import describe_composition_error
+from seq2seq.cli.common import CONFIG_ERRORS, describe_config_error
 from seq2seq.commands.evaluate import from_checkpoint
 from seq2seq.config import DecodingConfig, EvaluateConfig, Strategy, TrainConfig, compose, config_dict, to_typed
 from seq2seq.config.changes import config_changes, trained_keys
 from seq2seq.data.files import read_lines
-from seq2seq.errors import UserError
 from seq2seq.evaluation.scores import corpus_scores
 from seq2seq.layout import RunFolder
 
@@ -48,10 +45,8 @@ def config_problem(preset: str, seed: int, overrides: Sequence[str] = ()) -> str
     before the first, as the commands check their command line before any work."""
     try:
         command_config(preset, seed, overrides)
-    except UserError as err:
-        return str(err)
-    except (HydraException, OmegaConfBaseException) as err:
-        return describe_composition_error(err)
+    except CONFIG_ERRORS as err:
+        return describe_config_error(err)
     return None
 
 

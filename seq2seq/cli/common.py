@@ -63,6 +63,15 @@ def describe_composition_error(err: Exception) -> str:
     return reason
 
 
+# what a config a user gave can fail with before any work: our own checks, Hydra's composition, OmegaConf's types
+CONFIG_ERRORS = (UserError, HydraException, OmegaConfBaseException)
+
+
+def describe_config_error(err: Exception) -> str:
+    """One line for any of CONFIG_ERRORS: our own checks' message as it is, Hydra's and OmegaConf's described."""
+    return str(err) if isinstance(err, UserError) else describe_composition_error(err)
+
+
 def task_key_to_add(message: str) -> str | None:
     """For Hydra's refusal to override a key that a preset's task does not set but a task takes (a TaskConfig field,
     or a DataConfig field in its `data` block): how to give it. A preset's tasks stay plain mappings until they are
@@ -103,10 +112,8 @@ def precheck(config_name: str) -> Composed | None:
         with open_dict(cfg):
             del cfg["hydra"]
         return Composed(to_typed(cfg, SCHEMAS[config_name]), full)
-    except UserError as err:
-        fail(str(err))
-    except (HydraException, OmegaConfBaseException) as err:
-        fail(describe_composition_error(err))
+    except CONFIG_ERRORS as err:
+        fail(describe_config_error(err))
 
 
 class Claim(NamedTuple):
